@@ -1,0 +1,147 @@
+"""Mesh loading: every supported format to a clean `trimesh.Trimesh` in metres, cached per process.
+
+The mesh keeps the file's own axes and origin (only scaled to metres), so a pose exported
+for it applies to `s * x_file` exactly. Stable resting poses and their footprints are
+computed once per mesh and cached with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from .errors import SynthError
+
+UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
+FORMATS = {".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".3mf", ".step", ".stp"}
+
+logging.getLogger("trimesh").setLevel(logging.ERROR)
+
+
+@dataclass
+class RestPose:
+    """A stable resting pose: `transform` puts the (metre) mesh on z = 0, centred at x = y = 0."""
+
+    transform: np.ndarray
+    probability: float
+    footprint: np.ndarray  # (k, 2) convex hull of the rested mesh in XY, counter-clockwise
+
+
+@dataclass
+class LoadedMesh:
+    mesh: trimesh.Trimesh  # in metres, file axes and origin
+    scale: float
+    face_groups: dict[str, np.ndarray] = field(default_factory=dict)
+    _poses: list[RestPose] | None = None
+
+    @property
+    def rest_poses(self) -> list[RestPose]:
+        if self._poses is None:
+            self._poses = _rest_poses(self.mesh)
+        return self._poses
+
+
+def load_mesh(path: str | Path, units: str = "mm") -> LoadedMesh:
+    """Load, scale to metres and clean a mesh; raises SynthError naming the file on bad input."""
+    p = Path(path)
+    if not p.is_file():
+        raise SynthError(f"{p}: mesh file not found")
+    return _load_cached(str(p.resolve()), units, p.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise SynthError(f"{path}: unsupported mesh format {suffix!r} (supported: {', '.join(sorted(FORMATS))})")
+    if suffix in (".step", ".stp"):
+        try:
+            import cascadio  # noqa: F401
+        except ImportError:
+            raise SynthError(f"{path}: STEP files need the optional extra: pip install 'synth[step]' (cascadio)") from None
+    try:
+        loaded = trimesh.load(path, force=None, process=False)
+    except Exception as e:  # trimesh raises many kinds on corrupt input
+        raise SynthError(f"{path}: cannot read mesh ({type(e).__name__}: {str(e)[:120]})") from e
+    mesh, groups = _to_single_mesh(loaded, path)
+    scale = UNIT_SCALE[units]
+    mesh.apply_scale(scale)
+    return LoadedMesh(mesh=mesh, scale=scale, face_groups=groups)
+
+
+def _to_single_mesh(loaded, path: str) -> tuple[trimesh.Trimesh, dict[str, np.ndarray]]:
+    """Flatten a Scene (several nodes) into one mesh; record each node's faces as a group."""
+    groups: dict[str, np.ndarray] = {}
+    if isinstance(loaded, trimesh.Scene):
+        parts, start = [], 0
+        for node in loaded.graph.nodes_geometry:
+            transform, geom_name = loaded.graph[node]
+            geom = loaded.geometry[geom_name]
+            if not isinstance(geom, trimesh.Trimesh) or len(geom.faces) == 0:
+                continue
+            g = _clean(geom.copy(), path)
+            g.apply_transform(transform)
+            groups[str(node)] = np.arange(start, start + len(g.faces))
+            start += len(g.faces)
+            parts.append(g)
+        if not parts:
+            raise SynthError(f"{path}: the file holds no triangle meshes")
+        mesh = trimesh.util.concatenate(parts)
+    elif isinstance(loaded, trimesh.Trimesh):
+        mesh = _clean(loaded, path)
+    else:
+        raise SynthError(f"{path}: the file holds no triangle mesh (found {type(loaded).__name__})")
+    return mesh, groups
+
+
+def _clean(mesh: trimesh.Trimesh, path: str) -> trimesh.Trimesh:
+    if len(mesh.faces) == 0 or len(mesh.vertices) == 0:
+        raise SynthError(f"{path}: mesh has no faces")
+    if not np.isfinite(mesh.vertices).all():
+        raise SynthError(f"{path}: mesh has NaN or infinite vertex coordinates")
+    mesh.merge_vertices()
+    mesh.update_faces(mesh.nondegenerate_faces())
+    mesh.remove_unreferenced_vertices()
+    if len(mesh.faces) == 0:
+        raise SynthError(f"{path}: every face of the mesh is degenerate")
+    if np.ptp(mesh.vertices, axis=0).max() <= 0:
+        raise SynthError(f"{path}: mesh has zero extent")
+    trimesh.repair.fix_normals(mesh)
+    return mesh
+
+
+def _rest_poses(mesh: trimesh.Trimesh, max_poses: int = 8, min_prob: float = 0.02) -> list[RestPose]:
+    """Stable poses from trimesh (deterministic with n_samples=1), the likeliest first."""
+    try:
+        transforms, probs = trimesh.poses.compute_stable_poses(mesh)
+    except Exception:  # degenerate hulls: fall back to the file's own orientation
+        transforms, probs = np.eye(4)[None], np.ones(1)
+    if len(transforms) == 0:
+        transforms, probs = np.eye(4)[None], np.ones(1)
+    order = np.argsort(-probs, kind="stable")[:max_poses]
+    keep = [i for i in order if probs[i] >= min_prob] or [order[0]]
+    total = float(sum(probs[i] for i in keep))
+    hull = mesh.convex_hull.vertices
+    out = []
+    for i in keep:
+        t = np.array(transforms[i], dtype=float)
+        v = trimesh.transform_points(hull, t)
+        lo, hi = v.min(axis=0), v.max(axis=0)
+        shift = np.eye(4)
+        shift[:3, 3] = [-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]]
+        t = shift @ t
+        v = trimesh.transform_points(hull, t)
+        out.append(RestPose(transform=t, probability=float(probs[i]) / total, footprint=_hull2d(v[:, :2])))
+    return out
+
+
+def _hull2d(points: np.ndarray) -> np.ndarray:
+    from scipy.spatial import ConvexHull
+
+    h = ConvexHull(points)
+    return points[h.vertices]

@@ -1,0 +1,187 @@
+"""The `synth` command line: parse, call, report. Bad input is one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import SynthError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Synthetic training data for industrial vision: CAD parts -> PBR renders -> exact COCO labels.",
+)
+_state = {"debug": False}
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _fail(e: BaseException, code: int = 2) -> None:
+    if _state["debug"]:
+        traceback.print_exception(e)
+    typer.echo(f"error: {e}", err=True)
+    raise typer.Exit(code)
+
+
+def _load(config: Path, overrides: list[str] | None, seed: int | None = None, n: int | None = None):
+    from .config import config_from_dict, load_config
+
+    cfg = load_config(config, overrides)
+    if seed is not None or n is not None:
+        raw = cfg.model_dump(mode="json")
+        raw.update({k: v for k, v in (("seed", seed), ("num_images", n)) if v is not None})
+        base = cfg.base_dir
+        cfg = config_from_dict(raw, base_dir=base, source=str(config))
+    return cfg
+
+
+@app.command()
+def generate(
+    config: Annotated[Path, typer.Argument(help="YAML config")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="output folder [default: output/<name>]")] = None,
+    n: Annotated[int | None, typer.Option("-n", "--num-images", min=1, help="number of images (overrides the config)")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="random seed (overrides the config)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key: key.path=value (repeatable)")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous dataset in OUT")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="finish an interrupted run in OUT")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
+) -> None:
+    """Generate a dataset: images, COCO annotations, resolved config and a dataset card."""
+    from .runner import generate as run
+
+    try:
+        cfg = _load(config, set_, seed, n)
+        out = out or Path("output") / cfg.name
+        summary = run(cfg, out, overwrite=overwrite, resume=resume, progress=not quiet)
+    except SynthError as e:
+        _fail(e)
+    except KeyboardInterrupt:
+        typer.echo(
+            f"\ninterrupted; finished frames are kept. Resume with: synth generate {config} -o {out} --resume"
+            + (f" --seed {seed}" if seed is not None else "")
+            + (f" -n {n}" if n is not None else ""),
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    per_cat = ", ".join(f"{k}: {v}" for k, v in summary.annotations_per_category.items()) or "none"
+    rate = summary.rendered / summary.seconds if summary.seconds > 0 else 0.0
+    if summary.notes:
+        typer.echo(f"note: {len(summary.notes)} frame(s) had no room for every part and hold fewer ({summary.notes[0]})")
+    typer.echo(
+        f"{sum(summary.images.values())} images ({', '.join(f'{k} {v}' for k, v in summary.images.items())}), "
+        f"{summary.annotations} annotations ({per_cat}) in {summary.seconds:.1f} s ({rate:.2f} images/s) -> {summary.out}"
+    )
+
+
+@app.command()
+def validate(dataset: Annotated[Path, typer.Argument(help="dataset folder made by synth generate")]) -> None:
+    """Check every label invariant; exit 1 listing the violations."""
+    from .tools.validate import validate_dataset
+
+    if not dataset.is_dir():
+        _fail(SynthError(f"{dataset}: not a folder"))
+    summary, bad = validate_dataset(dataset)
+    for split, c in summary.items():
+        typer.echo(
+            f"{split}: {c.get('images', 0)} images, {c.get('annotations', 0)} annotations, {c.get('categories', 0)} categories"
+        )
+    if bad:
+        for b in bad[:200]:
+            typer.echo(f"violation: {b}", err=True)
+        typer.echo(f"{len(bad)} violation(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok: every invariant holds")
+
+
+@app.command()
+def preview(
+    source: Annotated[Path, typer.Argument(help="a config (renders frames in memory) or a dataset folder")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="contact sheet PNG")] = Path("preview.png"),
+    n: Annotated[int, typer.Option("-n", min=1, help="number of frames")] = 16,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
+) -> None:
+    """Contact sheet of frames with masks, boxes and category names, to check labels by eye."""
+    from .tools.preview import from_config, from_dataset, sheet
+
+    try:
+        if source.is_dir():
+            tiles = from_dataset(source, n)
+        else:
+            tiles = from_config(_load(source, set_), n)
+        if not tiles:
+            raise SynthError(f"{source}: no images to show")
+        sheet(tiles).save(out)
+    except SynthError as e:
+        _fail(e)
+    except OSError as e:
+        _fail(SynthError(f"{out}: cannot write ({e})"))
+    typer.echo(f"wrote {out} ({len(tiles)} frames)")
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the starter config")] = Path("synth.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+) -> None:
+    """Write a commented starter config."""
+    from .tools.starter import STARTER
+
+    if path.exists() and not force:
+        _fail(SynthError(f"{path}: exists (use --force to replace it)"))
+    try:
+        path.write_text(STARTER)
+    except OSError as e:
+        _fail(SynthError(f"{path}: cannot write ({e.strerror})"))
+    typer.echo(f"wrote {path}; run: synth generate {path}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the config's JSON Schema."""
+    from .config import Config
+
+    typer.echo(json.dumps(Config.model_json_schema(), indent=2))
+
+
+@app.command()
+def bench(
+    config: Annotated[Path, typer.Argument(help="config to measure")] = Path("configs/quickstart.yaml"),
+    n: Annotated[int, typer.Option("-n", min=5, help="frames for the speed runs")] = 100,
+    rss_frames: Annotated[int, typer.Option("--rss-frames", min=0, help="frames for the memory run (0: skip)")] = 1000,
+    out: Annotated[Path, typer.Option("-o", "--out", help="JSON results")] = Path("output/bench.json"),
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
+) -> None:
+    """Throughput and memory benchmark: end-to-end vs bare RGB render, RSS over a long run."""
+    from .tools.bench import run_bench
+
+    try:
+        run_bench(_load(config, set_), n, rss_frames, out)
+    except SynthError as e:
+        _fail(e)
+
+
+@app.command()
+def parts(out: Annotated[Path, typer.Argument(help="folder for the meshes")] = Path("assets/meshes")) -> None:
+    """Rebuild the bundled parametric demo meshes."""
+    from .parts import build_all
+
+    for p in build_all(out):
+        typer.echo(str(p))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,100 @@
+"""Environment maps for image-based lighting: procedural HDR equirectangular maps made here,
+or a user's own equirectangular PNG/JPG (sRGB) or Radiance HDR file.
+
+Rows run from straight up (row 0) to straight down; columns from azimuth 0 to 360 deg
+(azimuth measured from +X towards +Y, Z up). Values are linear radiance; lamps exceed 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SynthError
+
+BUILTIN = ("studio_soft", "factory_hall", "overcast")
+
+
+def _directions(h: int, w: int) -> np.ndarray:
+    el = np.pi / 2 - (np.arange(h) + 0.5) / h * np.pi
+    az = (np.arange(w) + 0.5) / w * 2 * np.pi
+    el, az = np.meshgrid(el, az, indexing="ij")
+    return np.stack([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], axis=-1)
+
+
+def _soft_rect(d: np.ndarray, centre_az: float, centre_el: float, half_w: float, half_h: float, soft: float = 0.04) -> np.ndarray:
+    """A rectangular soft box seen from the origin (angular size, soft edges)."""
+    az = np.arctan2(d[..., 1], d[..., 0])
+    el = np.arcsin(np.clip(d[..., 2], -1, 1))
+    daz = np.angle(np.exp(1j * (az - np.radians(centre_az))))
+    del_ = el - np.radians(centre_el)
+    fx = np.clip((np.radians(half_w) - np.abs(daz)) / soft + 0.5, 0, 1)
+    fy = np.clip((np.radians(half_h) - np.abs(del_)) / soft + 0.5, 0, 1)
+    return fx * fy
+
+
+def studio_soft(h: int = 256, w: int = 512) -> np.ndarray:
+    """Photo studio: dark grey sweep, two large soft boxes, a strip light and an overhead panel."""
+    d = _directions(h, w)
+    z = d[..., 2]
+    base = np.where(z > 0, 0.12 + 0.10 * z, 0.10 + 0.03 * z)[..., None] * np.ones(3)
+    lamp = 7.0 * _soft_rect(d, 40, 35, 28, 18) + 4.0 * _soft_rect(d, 200, 30, 22, 20)
+    lamp += 9.0 * _soft_rect(d, 290, 20, 5, 25, 0.02) + 3.0 * np.clip((z - 0.85) / 0.05, 0, 1)
+    return (base + lamp[..., None] * np.array([1.0, 0.98, 0.95])).astype(np.float32)
+
+
+def factory_hall(h: int = 256, w: int = 512) -> np.ndarray:
+    """Factory hall: concrete floor, walls with a band of windows, rows of ceiling light strips."""
+    d = _directions(h, w)
+    z = d[..., 2]
+    img = np.zeros(d.shape, np.float32)
+    floor = z < 0
+    img[floor] = np.array([0.16, 0.155, 0.15]) * (0.7 + 0.3 * np.clip(-z[floor] * 3, 0, 1))[:, None]
+    wall = (z >= 0) & (z < 0.45)
+    img[wall] = np.array([0.30, 0.30, 0.32])
+    az = np.arctan2(d[..., 1], d[..., 0])
+    window = wall & (z > 0.12) & (z < 0.3) & (np.cos(az * 12) > -0.3)
+    img[window] = np.array([2.2, 2.5, 3.0])
+    ceil = z >= 0.45
+    img[ceil] = np.array([0.07, 0.07, 0.075])
+    # strips on a ceiling plane 6 m up: 0.3 m wide, every 3 m, running along y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        px, py = 6.0 * d[..., 0] / z, 6.0 * d[..., 1] / z
+    strip = ceil & (np.abs(np.mod(px + 1.5, 3.0) - 1.5) < 0.18) & (np.abs(py) < 20)
+    img[strip] = np.array([14.0, 14.0, 13.0])
+    return img
+
+
+def overcast(h: int = 256, w: int = 512) -> np.ndarray:
+    """Outdoor overcast sky: bright even dome, grey ground."""
+    d = _directions(h, w)
+    z = d[..., 2]
+    sky = (1.2 + 0.8 * np.clip(z, 0, 1))[..., None] * np.array([0.95, 0.98, 1.05])
+    ground = np.array([0.12, 0.12, 0.11]) * np.ones(d.shape)
+    return np.where((z >= 0)[..., None], sky, ground).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def environment_image(name: str) -> np.ndarray:
+    """(h, w, 3) float32 linear radiance for a built-in name or an image file path."""
+    if name in BUILTIN:
+        return globals()[name]()
+    path = Path(name)
+    if not path.is_file():
+        raise SynthError(f"lighting.environment: {name!r} is neither a built-in ({', '.join(BUILTIN)}) nor an existing file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".hdr":
+            from .render.vtk_io import read_hdr
+
+            return read_hdr(path)
+        from PIL import Image
+
+        rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+    except SynthError:
+        raise
+    except Exception as e:
+        raise SynthError(f"lighting.environment: cannot read {path} ({e})") from e
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)

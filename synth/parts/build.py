@@ -1,0 +1,153 @@
+"""The demo parts: sizes are typical catalogue values in millimetres."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from manifold3d import CrossSection, Manifold, OpType
+
+from .solids import chamfer_cone, hex_prism, revolve, thread_profile, to_trimesh
+
+
+def hex_bolt(d: float = 10.0, length: float = 40.0, af: float = 16.0, head: float = 6.4) -> trimesh.Trimesh:
+    """ISO 4017 style M10x40 hex bolt, head down at z = 0..head."""
+    h = hex_prism(af, head) ^ chamfer_cone(af, head, top=True)
+    shank = revolve(thread_profile(d / 2, length, 1.5, z0=head - 0.01))
+    return to_trimesh(h + shank)
+
+
+def hex_nut(d: float = 10.0, af: float = 16.0, m: float = 8.4) -> trimesh.Trimesh:
+    """ISO 4032 M10 nut, chamfered both sides."""
+    body = hex_prism(af, m) ^ chamfer_cone(af, m, top=True, bottom=True)
+    bore = Manifold.cylinder(m + 2, d / 2 * 0.85, d / 2 * 0.85, 48).translate((0, 0, -1))
+    return to_trimesh(body - bore)
+
+
+def washer(d_in: float = 10.5, d_out: float = 20.0, t: float = 2.0) -> trimesh.Trimesh:
+    """ISO 7089 washer for M10."""
+    return to_trimesh(revolve([(d_in / 2, 0), (d_out / 2, 0), (d_out / 2, t), (d_in / 2, t)], 96))
+
+
+def l_bracket(w: float = 40.0, a: float = 60.0, b: float = 50.0, t: float = 4.0) -> trimesh.Trimesh:
+    """Bent sheet-metal angle bracket with two holes per leg and a stiffening gusset."""
+    base = Manifold.cube((a, w, t))
+    leg = Manifold.cube((t, w, b))
+    gusset = CrossSection([np.array([[0, 0], [18, 0], [0, 18]], float)]).extrude(3).rotate((90, 0, 0))
+    gusset = gusset.translate((t, w / 2 + 1.5, t))
+    solid = base + leg + gusset
+    for y in (w * 0.22, w * 0.78):
+        solid -= Manifold.cylinder(t + 2, 3.3, 3.3, 32).translate((a * 0.65, y, -1))
+        solid -= Manifold.cylinder(t + 2, 3.3, 3.3, 32).rotate((0, 90, 0)).translate((-1, y, b * 0.65))
+    return to_trimesh(solid)
+
+
+def flange(
+    d_out: float = 120.0,
+    t: float = 14.0,
+    hub_d: float = 62.0,
+    hub_h: float = 22.0,
+    bore: float = 40.0,
+    pcd: float = 95.0,
+    holes: int = 6,
+    hole_d: float = 11.0,
+) -> trimesh.Trimesh:
+    """Weld-neck style flange: disc, raised hub, bore and a bolt circle."""
+    r0, r1, rh = bore / 2, d_out / 2, hub_d / 2
+    profile = [
+        (r0, 0),
+        (r1 - 1.5, 0),
+        (r1, 1.5),
+        (r1, t - 1.5),
+        (r1 - 1.5, t),
+        (rh + 3, t),
+        (rh, t + 3),
+        (rh * 0.9, t + hub_h),
+        (r0, t + hub_h),
+    ]
+    solid = revolve(profile, 128)
+    for k in range(holes):
+        ang = 2 * np.pi * k / holes
+        solid -= Manifold.cylinder(t + 2, hole_d / 2, hole_d / 2, 32).translate(
+            (pcd / 2 * np.cos(ang), pcd / 2 * np.sin(ang), -1)
+        )
+    return to_trimesh(solid)
+
+
+def spur_gear(teeth: int = 24, module: float = 2.5, width: float = 12.0, bore: float = 12.0) -> trimesh.Trimesh:
+    """Spur gear with an involute-like tooth outline, a bore and a keyway."""
+    rp = module * teeth / 2
+    ra, rf = rp + module, rp - 1.25 * module
+    pts = []
+    for k in range(teeth):
+        a0 = 2 * np.pi * k / teeth
+        pitch_ang = 2 * np.pi / teeth
+        for frac, r in ((0.0, rf), (0.12, rf), (0.2, rp * 0.985), (0.28, ra), (0.47, ra), (0.55, rp * 0.985), (0.63, rf)):
+            pts.append((r * np.cos(a0 + frac * pitch_ang), r * np.sin(a0 + frac * pitch_ang)))
+    outline = CrossSection([np.array(pts)])
+    hole = CrossSection.circle(bore / 2, 48) + CrossSection.square((3.0, 2.5)).translate((bore / 2 - 1, -1.5))
+    body = (outline - hole).extrude(width)
+    # lightening recess on both faces
+    recess = Manifold.cylinder(2.0, rf - 4, rf - 4, 96) - Manifold.cylinder(2.0, bore / 2 + 5, bore / 2 + 5, 64)
+    body = body - recess.translate((0, 0, width - 2.0)) - recess.translate((0, 0, 0))
+    return to_trimesh(body)
+
+
+def _tube(length: float, w: float, h: float, wall: float) -> Manifold:
+    outer = Manifold.cube((length, w, h))
+    inner = Manifold.cube((length + 2, w - 2 * wall, h - 2 * wall)).translate((-1, wall, wall))
+    return outer - inner
+
+
+def _bead(p0: np.ndarray, p1: np.ndarray, r: float = 2.2, step: float = 1.4) -> Manifold:
+    """A weld bead: overlapping spheres along a line, which gives the rippled look of a real seam."""
+    n = max(2, int(np.linalg.norm(p1 - p0) / step) + 1)
+    balls = [
+        Manifold.sphere(r * (1 + 0.06 * np.sin(i * 2.1)), 16).translate(tuple(p0 + (p1 - p0) * i / (n - 1))) for i in range(n)
+    ]
+    return Manifold.batch_boolean(balls, OpType.Add)
+
+
+def battery_frame(a: float = 240.0, b: float = 160.0, w: float = 20.0, h: float = 30.0, wall: float = 2.5) -> trimesh.Scene:
+    """Battery-module frame: four extruded tube profiles and a cross member, joined by weld seams.
+    Returns a Scene whose nodes are `frame` and `weld_seam_<k>` (the seams are their own bodies)."""
+    frame = (
+        _tube(a, w, h, wall)
+        + _tube(a, w, h, wall).translate((0, b - w, 0))
+        + _tube(b - 2 * w, w, h, wall).rotate((0, 0, 90)).translate((w, w, 0))
+        + _tube(b - 2 * w, w, h, wall).rotate((0, 0, 90)).translate((a, w, 0))
+        + _tube(b - 2 * w, w, h, wall).rotate((0, 0, 90)).translate((a / 2 + w / 2, w, 0))
+    )
+    seams = []
+    for x0, x1, inner in ((0, w, (w,)), (a - w, a, (a - w,)), (a / 2 - w / 2, a / 2 + w / 2, (a / 2 - w / 2, a / 2 + w / 2))):
+        for y in (w, b - w):  # each butt joint: a fillet seam in each inner corner and one across the top
+            seams += [_bead(np.array([x, y, 1.0]), np.array([x, y, h - 1.0])) for x in inner]
+            seams.append(_bead(np.array([x0 + 1.0, y, h]), np.array([x1 - 1.0, y, h])))
+    scene = trimesh.Scene()
+    scene.add_geometry(to_trimesh(frame), node_name="frame", geom_name="frame")
+    for k, s in enumerate(seams):
+        scene.add_geometry(to_trimesh(s), node_name=f"weld_seam_{k}", geom_name=f"weld_seam_{k}")
+    return scene
+
+
+PARTS = {
+    "hex_bolt.stl": hex_bolt,
+    "hex_nut.stl": hex_nut,
+    "washer.stl": washer,
+    "l_bracket.stl": l_bracket,
+    "flange.stl": flange,
+    "spur_gear.stl": spur_gear,
+    "battery_frame.glb": battery_frame,
+}
+
+
+def build_all(out: Path) -> list[Path]:
+    """Write every demo part (binary STL; the battery frame as a multi-node GLB, in mm)."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, fn in PARTS.items():
+        path = out / name
+        fn().export(path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,252 @@
+"""PyVista/VTK off-screen renderer: a PBR RGB pass plus exact label passes with the same camera.
+
+Two off-screen windows live for the whole process and are reused for every frame:
+- the RGB window: PBR materials, image-based lighting from an HDR environment, key lights,
+  shadow maps, filmic tone mapping and anti-aliasing;
+- the label window: no multisampling, no lighting, flat colours that encode instance ids in
+  24 bits, and the depth buffer. A pixel gets id k exactly when object k covers its centre
+  and is nearest, which is what the RGB pass shows there.
+Meshes are converted and uploaded once per process (one mapper per mesh and window).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+import numpy as np  # noqa: E402
+import pyvista as pv  # noqa: E402
+from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture  # noqa: E402
+from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
+    vtkCameraPass,
+    vtkRenderPassCollection,  # noqa: E402
+    vtkRenderStepsPass,
+    vtkSequencePass,
+    vtkShadowMapPass,
+    vtkSSAAPass,
+    vtkToneMappingPass,
+)
+
+from ..assets import load_mesh  # noqa: E402
+from ..environments import environment_image  # noqa: E402
+from ..scene.model import Scene  # noqa: E402
+from .camera import apply_camera, linear_depth  # noqa: E402
+from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
+
+pv.OFF_SCREEN = True
+
+
+@dataclass
+class Frame:
+    rgb: np.ndarray  # (h, w, 3) uint8
+    instance_ids: np.ndarray  # (h, w) int32, 0 = background/support
+    depth: np.ndarray  # (h, w) float32 camera z in metres, inf where nothing
+
+
+def id_to_rgb(k: int) -> tuple[float, float, float]:
+    return ((k & 255) / 255.0, ((k >> 8) & 255) / 255.0, ((k >> 16) & 255) / 255.0)
+
+
+def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
+    rgb = rgb.astype(np.int32)
+    return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+
+
+class Renderer:
+    """One per process; `render(scene)` returns the RGB image and the label maps."""
+
+    def __init__(self, width: int, height: int, anti_aliasing: str = "ssaa", tone_mapping: bool = True):
+        self.width, self.height = width, height
+        self.rgb = pv.Plotter(off_screen=True, window_size=(width, height), lighting=None)
+        self.rgb.ren_win.SetMultiSamples(0)
+        self._ssaa = anti_aliasing == "ssaa"
+        self.labels = pv.Plotter(off_screen=True, window_size=(width, height), lighting=None)
+        self.labels.ren_win.SetMultiSamples(0)
+        self.labels.renderer.SetUseFXAA(False)
+        self.labels.set_background((0, 0, 0))
+        self._tone_mapping = tone_mapping
+        self._meshes: dict[tuple[str, str], pv.PolyData] = {}
+        self._mappers: dict[tuple[str, str, str], vtkPolyDataMapper] = {}
+        self._env: dict[str, vtkRenderer] = {}  # one renderer per environment keeps its prefiltered maps
+        self._current = self.rgb.renderer
+        self._actors: list[tuple[vtkRenderer, vtkActor]] = []
+        self._lights: list[vtkLight] = []
+        self._passes: dict[tuple[str, bool], object] = {}
+        self._support = pv.Plane(i_size=1.0, j_size=1.0, i_resolution=1, j_resolution=1)
+
+    # -- resources cached per process -------------------------------------------------
+    def _polydata(self, path: str, units: str) -> pv.PolyData:
+        key = (path, units)
+        if key not in self._meshes:
+            tm = load_mesh(path, units).mesh
+            faces = np.hstack([np.full((len(tm.faces), 1), 3), tm.faces]).ravel()
+            pd = pv.PolyData(np.asarray(tm.vertices, dtype=np.float64), faces)
+            self._meshes[key] = pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False)
+        return self._meshes[key]
+
+    def _mapper(self, window: str, path: str, units: str) -> vtkPolyDataMapper:
+        key = (window, path, units)
+        if key not in self._mappers:
+            m = vtkPolyDataMapper()
+            m.SetInputData(self._polydata(path, units))
+            m.ScalarVisibilityOff()
+            m.StaticOn()
+            self._mappers[key] = m
+        return self._mappers[key]
+
+    def _environment(self, name: str) -> vtkRenderer:
+        """The RGB renderer lit by environment `name`; prefiltering an environment costs about a
+        second, so each keeps its own renderer and switching environments is free."""
+        if name not in self._env:
+            tex = vtkTexture()
+            tex.SetInputData(image_data(environment_image(name)))
+            tex.MipmapOn()
+            tex.InterpolateOn()
+            tex.SetColorModeToDirectScalars()
+            ren = vtkRenderer()
+            ren.UseImageBasedLightingOn()
+            ren.SetEnvironmentTexture(tex, False)
+            ren.SetEnvironmentUp(0.0, 0.0, 1.0)
+            ren.AutomaticLightCreationOff()
+            ren.DrawOff()
+            self.rgb.ren_win.AddRenderer(ren)
+            self._env[name] = ren
+        return self._env[name]
+
+    def _render_pass(self, env: str, shadows: bool):
+        key = (env, shadows)
+        if key not in self._passes:
+            if shadows:
+                shadow = vtkShadowMapPass()
+                seq = vtkSequencePass()
+                coll = vtkRenderPassCollection()
+                coll.AddItem(shadow.GetShadowMapBakerPass())
+                coll.AddItem(shadow)
+                seq.SetPasses(coll)
+                inner = vtkCameraPass()
+                inner.SetDelegatePass(seq)
+            else:
+                inner = vtkRenderStepsPass()
+            if self._ssaa:
+                aa = vtkSSAAPass()
+                aa.SetDelegatePass(inner)
+                inner = aa
+            if self._tone_mapping:
+                tm = vtkToneMappingPass()
+                tm.SetToneMappingType(vtkToneMappingPass.GenericFilmic)
+                tm.SetGenericFilmicDefaultPresets()
+                tm.SetDelegatePass(inner)
+                inner = tm
+            self._passes[key] = inner
+        return self._passes[key]
+
+    # -- per frame ---------------------------------------------------------------------
+    def _clear(self) -> None:
+        for ren, actor in self._actors:
+            ren.RemoveActor(actor)
+        self._actors.clear()
+        for light in self._lights:
+            self._current.RemoveLight(light)
+        self._lights.clear()
+
+    def _use(self, ren: vtkRenderer) -> None:
+        if ren is not self._current:  # removing a renderer from the window would free its maps
+            self._current.DrawOff()
+            ren.DrawOn()
+            self._current = ren
+
+    def _add(self, ren: vtkRenderer, window: str, path: str, units: str, pose: np.ndarray) -> vtkActor:
+        actor = vtkActor()
+        if path == "support":
+            mapper = self._mappers.get((window, "support", ""))
+            if mapper is None:
+                mapper = self._mappers[(window, "support", "")] = vtkPolyDataMapper()
+                mapper.SetInputData(self._support)
+                mapper.ScalarVisibilityOff()
+        else:
+            mapper = self._mapper(window, path, units)
+        actor.SetMapper(mapper)
+        m = pv.vtkmatrix_from_array(pose)
+        actor.SetUserMatrix(m)
+        ren.AddActor(actor)
+        self._actors.append((ren, actor))
+        return actor
+
+    def _setup(self, scene: Scene, with_labels: bool) -> tuple[float, float]:
+        self._clear()
+        self._use(self._environment(scene.environment.name))
+        support_pose = np.diag([scene.support.size, scene.support.size, 1.0, 1.0])
+        items = [(o.mesh_path, o.units, o.pose, o.material, o.instance_id) for o in scene.objects]
+        items.append(("support", "", support_pose, scene.support.material, 0))
+        for path, units, pose, mat, iid in items:
+            a = self._add(self._current, "rgb", path, units, pose)
+            p = a.GetProperty()
+            p.SetInterpolationToPBR()
+            p.SetColor(*mat.base_color)
+            p.SetMetallic(mat.metallic)
+            p.SetRoughness(mat.roughness)
+            if with_labels:
+                b = self._add(self.labels.renderer, "labels", path, units, pose)
+                q = b.GetProperty()
+                q.SetLighting(False)
+                q.SetInterpolationToFlat()
+                q.SetAmbient(1.0)
+                q.SetDiffuse(0.0)
+                q.SetSpecular(0.0)
+                q.SetColor(*id_to_rgb(iid))
+                q.SetAmbientColor(*id_to_rgb(iid))
+        for light in scene.lights:
+            lt = vtkLight()
+            lt.SetLightTypeToSceneLight()
+            lt.SetPosition(*light.position)
+            lt.SetFocalPoint(*light.focal_point)
+            lt.SetColor(*light.color)
+            lt.SetIntensity(light.intensity)
+            lt.SetPositional(light.kind != "directional")
+            lt.SetConeAngle(light.cone_angle_deg)
+            self._current.AddLight(lt)
+            self._lights.append(lt)
+        ren = self._current
+        rot = np.radians(scene.environment.rotation_deg)
+        ren.SetEnvironmentRight(float(np.cos(rot)), float(np.sin(rot)), 0.0)
+        top = self._render_pass(scene.environment.name, scene.shadows)
+        ren.SetPass(top)
+        if isinstance(top, vtkToneMappingPass):
+            top.SetExposure(scene.environment.exposure)
+        near, far = self._clip_range(scene)
+        cam = scene.camera
+        for r in (ren, self.labels.renderer):
+            apply_camera(r.GetActiveCamera(), cam.K, cam.world_to_camera, self.width, self.height, near, far)
+        return near, far
+
+    def _clip_range(self, scene: Scene) -> tuple[float, float]:
+        pos = -scene.camera.world_to_camera[:3, :3].T @ scene.camera.world_to_camera[:3, 3]
+        far = float(np.linalg.norm(pos) + scene.support.size * 1.5)
+        near = max(0.005, float(pos[2]) * 0.02)
+        return near, far
+
+    def render_rgb(self, scene: Scene) -> np.ndarray:
+        """The shaded image alone (the benchmark's floor)."""
+        self._setup(scene, with_labels=False)
+        self.rgb.ren_win.Render()
+        return read_rgb(self.rgb.ren_win, self.width, self.height)
+
+    def render(self, scene: Scene) -> Frame:
+        near, far = self._setup(scene, with_labels=True)
+        self.rgb.ren_win.Render()
+        rgb = read_rgb(self.rgb.ren_win, self.width, self.height)
+        self.labels.ren_win.Render()
+        ids = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
+        depth = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
+        return Frame(rgb=rgb, instance_ids=ids, depth=depth)
+
+    def close(self) -> None:
+        self._clear()
+        for p in self._passes.values():
+            p.ReleaseGraphicsResources(self.rgb.ren_win)
+        for ren in self._env.values():
+            ren.SetPass(None)
+        self.rgb.close()
+        self.labels.close()

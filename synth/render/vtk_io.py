@@ -1,0 +1,46 @@
+"""Small VTK <-> numpy helpers (the only place that reads VTK images into arrays)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkFloatArray, vtkUnsignedCharArray
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkIOImage import vtkHDRReader
+
+
+def read_hdr(path: Path) -> np.ndarray:
+    """Radiance .hdr to (h, w, 3) float32, row 0 at the top."""
+    r = vtkHDRReader()
+    r.SetFileName(str(path))
+    r.Update()
+    img = r.GetOutput()
+    w, h, _ = img.GetDimensions()
+    a = vtk_to_numpy(img.GetPointData().GetScalars()).reshape(h, w, -1)[..., :3]
+    return np.ascontiguousarray(a[::-1], dtype=np.float32)
+
+
+def image_data(rgb: np.ndarray) -> vtkImageData:
+    """(h, w, c) array with row 0 at the top to vtkImageData (origin bottom-left)."""
+    h, w, c = rgb.shape
+    img = vtkImageData()
+    img.SetDimensions(w, h, 1)
+    arr = numpy_to_vtk(np.ascontiguousarray(rgb[::-1]).reshape(-1, c), deep=True)
+    img.GetPointData().SetScalars(arr)
+    return img
+
+
+def read_rgb(window, width: int, height: int) -> np.ndarray:
+    """The window's colour buffer as (h, w, 3) uint8, row 0 at the top."""
+    buf = vtkUnsignedCharArray()
+    window.GetPixelData(0, 0, width - 1, height - 1, 0, buf, 0)
+    return vtk_to_numpy(buf).reshape(height, width, 3)[::-1].copy()
+
+
+def read_depth_buffer(window, width: int, height: int) -> np.ndarray:
+    """The window's depth buffer in [0, 1] as (h, w) float32, row 0 at the top."""
+    buf = vtkFloatArray()
+    window.GetZbufferData(0, 0, width - 1, height - 1, buf)
+    return vtk_to_numpy(buf).reshape(height, width)[::-1].copy()

@@ -1,0 +1,191 @@
+"""Runs a config to a finished dataset: checks, frame loop, streaming writes, merge, resume.
+
+Each frame is a pure function of (config, seed, frame index); the frame records written
+per frame make an interrupted run resumable, and the final files appear atomically.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import __version__
+from .annotate import annotate_frame, image_record
+from .assets import load_mesh
+from .config import Config, dump_config
+from .errors import SynthError
+from .writers import coco
+from .writers.files import encode_image, write_atomic
+
+MARKER = ".synth"
+
+
+@dataclass
+class Summary:
+    out: Path
+    images: dict[str, int]
+    annotations: int
+    annotations_per_category: dict[str, int]
+    seconds: float
+    rendered: int
+    notes: list[str] = field(default_factory=list)
+
+
+def preload(cfg: Config) -> None:
+    """Load every mesh and environment once, so bad input fails before anything is written."""
+    for i, p in enumerate(cfg.parts):
+        path = cfg.resolve_path(p.mesh)
+        try:
+            load_mesh(path, p.units)
+        except SynthError as e:
+            raise SynthError(f"parts[{i}].mesh: {e}") from None
+    from .environments import BUILTIN, environment_image
+
+    for name in cfg.lighting.environment.values():
+        if name not in BUILTIN:
+            environment_image(str(cfg.resolve_path(name)))
+
+
+def prepare_output(out: Path, overwrite: bool, resume: bool, config_text: str) -> bool:
+    """Check OUT before writing anything; returns True when resuming a previous run."""
+    if out.exists() and not out.is_dir():
+        raise SynthError(f"{out}: output path exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        is_ours = (out / "config.yaml").is_file() or (out / MARKER).is_dir()
+        if resume:
+            old = out / MARKER / "config.yaml"
+            if not old.is_file():
+                if (out / "annotations").is_dir() and (out / "config.yaml").is_file():
+                    raise SynthError(f"{out}: this dataset is already complete; nothing to resume")
+                raise SynthError(f"{out}: no interrupted run to resume here")
+            if old.read_text() != config_text:
+                raise SynthError(f"{out}: the interrupted run used another config or seed; --resume needs the same ones")
+            return True
+        if not overwrite:
+            raise SynthError(f"{out}: output folder is not empty (use --overwrite to replace it, or --resume)")
+        if not is_ours:
+            raise SynthError(f"{out}: refusing to --overwrite a folder that is not a synth dataset")
+        shutil.rmtree(out)
+    try:
+        (out / MARKER / "frames").mkdir(parents=True, exist_ok=True)
+        probe = out / MARKER / ".write_test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as e:
+        raise SynthError(f"{out}: output folder is not writable ({e.strerror})") from None
+    write_atomic(out / MARKER / "config.yaml", config_text.encode())
+    return False
+
+
+def resolved_config_text(cfg: Config) -> str:
+    return f"# resolved by synth {__version__}\n" + dump_config(cfg)
+
+
+def generate(
+    cfg: Config, out: Path, overwrite: bool = False, resume: bool = False, progress: bool = True, renderer=None
+) -> Summary:
+    """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`)."""
+    from .render import Renderer
+    from .scene import sample_scene
+
+    text = resolved_config_text(cfg)
+    preload(cfg)
+    resuming = prepare_output(out, overwrite, resume, text)
+    categories = cfg.categories()
+    cat_ids = {c["name"]: c["id"] for c in categories}
+    todo = [i for i in range(cfg.num_images) if not (resuming and coco.frame_record_path(out, i).is_file())]
+    for split in cfg.splits:
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+    own = renderer is None
+    renderer = renderer or Renderer(cfg.image.width, cfg.image.height, cfg.render.anti_aliasing, cfg.render.tone_mapping)
+    notes: list[str] = []
+    ext = "png" if cfg.image.format == "png" else "jpg"
+    t0 = time.perf_counter()
+    pending: deque[Future] = deque()
+    bar = tqdm(
+        total=cfg.num_images,
+        initial=cfg.num_images - len(todo),
+        unit="img",
+        disable=not progress,
+        desc=cfg.name,
+        dynamic_ncols=True,
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=1) as io_pool:  # encoding and writing overlap the next render
+            for i in todo:
+                scene = sample_scene(cfg, i)
+                frame = renderer.render(scene)
+                split = coco.split_of(i, cfg.splits)
+                name = f"{i:06d}.{ext}"
+                image = image_record(scene, name)
+                anns = annotate_frame(
+                    frame.instance_ids, scene, cat_ids, cfg.annotations.mask_format, cfg.annotations.min_visible_pixels
+                )
+                notes += scene.notes
+                pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, split, name, image, anns, scene.notes, i))
+                while len(pending) > 2:
+                    pending.popleft().result()
+                    bar.update(1)
+            while pending:
+                pending.popleft().result()
+                bar.update(1)
+    except OSError as e:
+        raise SynthError(f"{out}: writing failed ({e.strerror or e}); fix it and rerun with --resume") from None
+    finally:
+        bar.close()
+        if own:
+            renderer.close()
+    stats = coco.merge(out, cfg.num_images, cfg.splits, categories, f"synth dataset '{cfg.name}'")
+    write_atomic(out / "config.yaml", text.encode())
+    seconds = time.perf_counter() - t0
+    write_atomic(out / "README.md", dataset_card(cfg, stats).encode())
+    coco.finish(out)
+    return Summary(
+        out=out,
+        images=stats["images"],
+        annotations=stats["annotations"],
+        annotations_per_category=stats["annotations_per_category"],
+        seconds=seconds,
+        rendered=len(todo),
+        notes=notes,
+    )
+
+
+def _write_frame(
+    out: Path, cfg: Config, rgb, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
+) -> None:
+    data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)
+    write_atomic(out / "images" / split / name, data)
+    coco.save_frame(out, i, split, image, anns, notes)  # the record last: it marks the frame done
+
+
+def dataset_card(cfg: Config, stats: dict) -> str:
+    """OUT/README.md: what is in the dataset and how it was made."""
+    lines = [
+        f"# {cfg.name}",
+        "",
+        f"Synthetic dataset made by synth {__version__} from `config.yaml` (seed {cfg.seed}).",
+        "",
+        "| split | images |",
+        "|---|---|",
+        *[f"| {s} | {n} |" for s, n in stats["images"].items()],
+        "",
+        "| category | annotations |",
+        "|---|---|",
+        *[f"| {c} | {n} |" for c, n in stats["annotations_per_category"].items()],
+        "",
+        f"Images: {cfg.image.width}x{cfg.image.height} {cfg.image.format}. Masks: {cfg.annotations.mask_format}; parts with"
+        f" fewer than {cfg.annotations.min_visible_pixels} visible pixels are not annotated.",
+        "",
+        "Layout: `images/<split>/NNNNNN.png`, `annotations/instances_<split>.json` (COCO). Each annotation carries",
+        "`object_pose` (4x4, mesh file coordinates scaled to metres -> OpenCV camera frame) and each image",
+        "`camera.K` and `camera.world_to_camera`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""PBR material presets (metallic/roughness workflow, linear base colours) and their sampling.
+
+Base colours follow measured reflectances of the metals (e.g. aluminium 0.91, iron 0.56)
+and typical albedos of dielectrics; each preset is a range so that parts vary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Material
+
+# name: (base colour linear RGB, brightness jitter, metallic range, roughness range)
+PRESETS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float], tuple[float, float]]] = {
+    "steel": ((0.56, 0.57, 0.58), 0.08, (0.9, 1.0), (0.25, 0.45)),
+    "stainless": ((0.67, 0.64, 0.60), 0.05, (0.95, 1.0), (0.12, 0.3)),
+    "aluminium": ((0.91, 0.92, 0.92), 0.05, (0.9, 1.0), (0.2, 0.4)),
+    "brushed_aluminium": ((0.88, 0.89, 0.90), 0.05, (0.9, 1.0), (0.35, 0.5)),
+    "cast_iron": ((0.40, 0.40, 0.41), 0.10, (0.6, 0.85), (0.6, 0.85)),
+    "copper": ((0.95, 0.64, 0.54), 0.05, (0.95, 1.0), (0.2, 0.4)),
+    "brass": ((0.91, 0.78, 0.42), 0.05, (0.95, 1.0), (0.2, 0.4)),
+    "zinc_plated": ((0.70, 0.72, 0.75), 0.06, (0.85, 1.0), (0.25, 0.45)),
+    "black_oxide": ((0.10, 0.10, 0.11), 0.20, (0.7, 0.9), (0.35, 0.55)),
+    "black_plastic": ((0.03, 0.03, 0.03), 0.30, (0.0, 0.0), (0.3, 0.6)),
+    "rubber": ((0.02, 0.02, 0.02), 0.30, (0.0, 0.0), (0.8, 0.95)),
+}
+
+SUPPORTS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float], tuple[float, float]]] = {
+    "steel_table": ((0.30, 0.31, 0.32), 0.15, (0.5, 0.7), (0.45, 0.6)),
+    "conveyor_belt": ((0.035, 0.04, 0.04), 0.25, (0.0, 0.0), (0.75, 0.9)),
+    "wood": ((0.42, 0.27, 0.15), 0.15, (0.0, 0.0), (0.6, 0.8)),
+    "grey_mat": ((0.18, 0.18, 0.18), 0.2, (0.0, 0.0), (0.7, 0.9)),
+}
+
+
+def sample_material(name: str, rng: np.random.Generator, table: dict = PRESETS) -> Material:
+    """Draw one material inside the preset's ranges (fixed number of draws per call)."""
+    color, jitter, metal, rough = table[name]
+    scale = 1.0 + jitter * (2.0 * rng.random() - 1.0)
+    tint = 1.0 + 0.02 * (2.0 * rng.random(3) - 1.0)
+    c = np.clip(np.asarray(color) * scale * tint, 0.0, 1.0)
+    return Material(
+        name=name,
+        base_color=(float(c[0]), float(c[1]), float(c[2])),
+        metallic=float(rng.uniform(*metal)),
+        roughness=float(rng.uniform(*rough)),
+    )

@@ -1,0 +1,77 @@
+"""The Scene: plain data, independent of any renderer. World frame is Z-up, metres."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Material:
+    """Metallic/roughness PBR material; `base_color` is linear RGB in [0, 1]."""
+
+    name: str
+    base_color: tuple[float, float, float]
+    metallic: float
+    roughness: float
+
+
+@dataclass
+class SceneObject:
+    """One part instance. `pose` maps mesh-file coordinates scaled to metres (s * x_file) to world."""
+
+    instance_id: int
+    category: str
+    mesh: str  # the path as the config gives it
+    mesh_path: str  # resolved path on disk
+    units: str
+    pose: np.ndarray
+    material: Material
+
+
+@dataclass
+class Camera:
+    """Pinhole camera in OpenCV convention (x right, y down, z forward; pixel centres at integers)."""
+
+    K: np.ndarray
+    world_to_camera: np.ndarray
+    width: int
+    height: int
+
+
+@dataclass
+class Light:
+    kind: str  # spot | point | directional
+    position: tuple[float, float, float]
+    focal_point: tuple[float, float, float]
+    intensity: float
+    color: tuple[float, float, float]
+    cone_angle_deg: float = 30.0
+
+
+@dataclass
+class Environment:
+    name: str  # built-in name or a file path
+    rotation_deg: float
+    exposure: float
+
+
+@dataclass
+class Support:
+    material: Material
+    size: float
+    kind: str
+
+
+@dataclass
+class Scene:
+    frame_index: int
+    seed: int
+    objects: list[SceneObject]
+    camera: Camera
+    lights: list[Light]
+    environment: Environment
+    support: Support
+    shadows: bool
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,72 @@
+"""The scene sampler: one `Scene` per frame, a pure function of (config, seed, frame index)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..assets import load_mesh
+from ..config import Config
+from ..environments import BUILTIN
+from .camera import sample_camera
+from .lighting import sample_environment, sample_lights
+from .materials import SUPPORTS, sample_material
+from .model import Scene, SceneObject, Support
+from .placement import place_part
+
+
+def frame_rng(seed: int, frame_index: int) -> np.random.Generator:
+    """The only source of randomness for a frame: independent of worker count and order."""
+    return np.random.default_rng(np.random.SeedSequence([seed, frame_index]))
+
+
+def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scene:
+    seed = cfg.seed if seed is None else seed
+    rng = frame_rng(seed, frame_index)
+    weights = np.array([p.weight for p in cfg.parts])
+    weights = weights / weights.sum()
+    n = cfg.scene.parts_per_image.sample_int(rng)
+    objects, footprints, notes = [], [], []
+    for _ in range(n):
+        part = cfg.parts[int(rng.choice(len(cfg.parts), p=weights))]
+        path = cfg.resolve_path(part.mesh)
+        mesh = load_mesh(path, part.units)
+        placed = place_part(mesh, footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
+        material = sample_material(str(part.material.sample(rng)), rng)
+        if placed is None:
+            notes.append(f"frame {frame_index}: no room for another {part.category}; placed {len(objects)} of {n} parts")
+            continue
+        footprints.append(placed.footprint)
+        objects.append(
+            SceneObject(
+                instance_id=len(objects) + 1,
+                category=part.category,
+                mesh=part.mesh,
+                mesh_path=str(path),
+                units=part.units,
+                pose=placed.transform,
+                material=material,
+            )
+        )
+    if objects:
+        c = np.mean([o.pose[:3, 3] for o in objects], axis=0)
+        centre = np.array([c[0], c[1], 0.01])
+    else:
+        centre = np.array([0.0, 0.0, 0.0])
+    camera = sample_camera(cfg.camera, cfg.image, centre, rng)
+    lights = sample_lights(cfg.lighting, centre, rng)
+    env = sample_environment(cfg.lighting, rng)
+    if env.name not in BUILTIN:
+        env.name = str(cfg.resolve_path(env.name))
+    support_kind = str(cfg.scene.support.material.sample(rng))
+    support = Support(material=sample_material(support_kind, rng, SUPPORTS), size=cfg.scene.support.size, kind=support_kind)
+    return Scene(
+        frame_index=frame_index,
+        seed=seed,
+        objects=objects,
+        camera=camera,
+        lights=lights,
+        environment=env,
+        support=support,
+        shadows=cfg.lighting.shadows,
+        notes=notes,
+    )

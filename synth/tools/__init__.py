@@ -1,0 +1,1 @@
+"""Dataset tools: validate, preview, benchmark, starter config."""

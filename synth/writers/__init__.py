@@ -1,0 +1,1 @@
+"""Dataset writers: files on disk, atomic writes, merge of per-frame records."""

@@ -1,0 +1,33 @@
+"""Atomic file writes: a file appears under its final name only when complete."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj) -> None:
+    write_atomic(path, json.dumps(obj, separators=(",", ":")).encode())
+
+
+def encode_image(rgb: np.ndarray, fmt: str, png_level: int = 1, jpeg_quality: int = 95) -> bytes:
+    """PNG or JPEG bytes; identical input gives identical bytes (no timestamps or metadata)."""
+    buf = io.BytesIO()
+    im = Image.fromarray(rgb)
+    if fmt == "png":
+        im.save(buf, format="PNG", compress_level=png_level)
+    else:
+        im.save(buf, format="JPEG", quality=jpeg_quality, subsampling=0 if jpeg_quality >= 90 else 2)
+    return buf.getvalue()
