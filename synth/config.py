@@ -160,7 +160,7 @@ class CameraCfg(Model):
 class KeyLightsCfg(Model):
     count: _num_dist(0) = {"uniform": [1, 3]}
     type: StrDist = {"choice": ["spot", "point", "directional"]}
-    intensity: _num_dist(0) = {"uniform": [0.5, 2.0]}
+    intensity: _num_dist(0) = {"uniform": [4.0, 10.0]}
     color_temperature_k: _num_dist(1000, 40000) = {"uniform": [3500, 6500]}
     elevation_deg: _num_dist(5, 90) = {"uniform": [30, 80]}
     distance: _num_dist(0.05) = {"uniform": [0.8, 1.6]}
@@ -175,9 +175,10 @@ class LightingCfg(Model):
 
 
 class RenderCfg(Model):
-    anti_aliasing: Literal["ssaa", "none"] = Field(
-        "ssaa", description="supersampling of the RGB pass (label passes never use it)"
+    anti_aliasing: Literal["fxaa", "ssaa", "none"] = Field(
+        "fxaa", description="anti-aliasing of the RGB pass: fxaa (fast) or ssaa (5x supersampling, slow); labels never use it"
     )
+    ambient_occlusion: bool = Field(True, description="screen-space ambient occlusion: contact shadows, dark cavities")
     tone_mapping: bool = Field(True, description="filmic tone mapping of the HDR render")
 
 

@@ -39,9 +39,9 @@ def studio_soft(h: int = 256, w: int = 512) -> np.ndarray:
     """Photo studio: dark grey sweep, two large soft boxes, a strip light and an overhead panel."""
     d = _directions(h, w)
     z = d[..., 2]
-    base = np.where(z > 0, 0.12 + 0.10 * z, 0.10 + 0.03 * z)[..., None] * np.ones(3)
-    lamp = 7.0 * _soft_rect(d, 40, 35, 28, 18) + 4.0 * _soft_rect(d, 200, 30, 22, 20)
-    lamp += 9.0 * _soft_rect(d, 290, 20, 5, 25, 0.02) + 3.0 * np.clip((z - 0.85) / 0.05, 0, 1)
+    base = np.where(z > 0, 0.012 + 0.015 * z, 0.01)[..., None] * np.ones(3)
+    lamp = 2.0 * _soft_rect(d, 40, 35, 28, 18) + 1.0 * _soft_rect(d, 200, 30, 22, 20)
+    lamp += 3.0 * _soft_rect(d, 290, 20, 5, 25, 0.02) + 0.6 * np.clip((z - 0.85) / 0.05, 0, 1)
     return (base + lamp[..., None] * np.array([1.0, 0.98, 0.95])).astype(np.float32)
 
 
@@ -51,19 +51,19 @@ def factory_hall(h: int = 256, w: int = 512) -> np.ndarray:
     z = d[..., 2]
     img = np.zeros(d.shape, np.float32)
     floor = z < 0
-    img[floor] = np.array([0.16, 0.155, 0.15]) * (0.7 + 0.3 * np.clip(-z[floor] * 3, 0, 1))[:, None]
+    img[floor] = np.array([0.025, 0.024, 0.023]) * (0.7 + 0.3 * np.clip(-z[floor] * 3, 0, 1))[:, None]
     wall = (z >= 0) & (z < 0.45)
-    img[wall] = np.array([0.30, 0.30, 0.32])
+    img[wall] = np.array([0.04, 0.04, 0.045])
     az = np.arctan2(d[..., 1], d[..., 0])
     window = wall & (z > 0.12) & (z < 0.3) & (np.cos(az * 12) > -0.3)
-    img[window] = np.array([2.2, 2.5, 3.0])
+    img[window] = np.array([0.6, 0.7, 0.85])
     ceil = z >= 0.45
-    img[ceil] = np.array([0.07, 0.07, 0.075])
+    img[ceil] = np.array([0.012, 0.012, 0.013])
     # strips on a ceiling plane 6 m up: 0.3 m wide, every 3 m, running along y
     with np.errstate(divide="ignore", invalid="ignore"):
         px, py = 6.0 * d[..., 0] / z, 6.0 * d[..., 1] / z
     strip = ceil & (np.abs(np.mod(px + 1.5, 3.0) - 1.5) < 0.18) & (np.abs(py) < 20)
-    img[strip] = np.array([14.0, 14.0, 13.0])
+    img[strip] = np.array([5.0, 5.0, 4.8])
     return img
 
 
@@ -71,8 +71,8 @@ def overcast(h: int = 256, w: int = 512) -> np.ndarray:
     """Outdoor overcast sky: bright even dome, grey ground."""
     d = _directions(h, w)
     z = d[..., 2]
-    sky = (1.2 + 0.8 * np.clip(z, 0, 1))[..., None] * np.array([0.95, 0.98, 1.05])
-    ground = np.array([0.12, 0.12, 0.11]) * np.ones(d.shape)
+    sky = (0.4 + 0.3 * np.clip(z, 0, 1))[..., None] * np.array([0.95, 0.98, 1.05])
+    ground = np.array([0.05, 0.05, 0.045]) * np.ones(d.shape)
     return np.where((z >= 0)[..., None], sky, ground).astype(np.float32)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,9 +89,16 @@ def resolved_config_text(cfg: Config) -> str:
 
 
 def generate(
-    cfg: Config, out: Path, overwrite: bool = False, resume: bool = False, progress: bool = True, renderer=None
+    cfg: Config,
+    out: Path,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: bool = True,
+    renderer=None,
+    on_frame: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`)."""
+    """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`).
+    `on_frame(done)` is called after each finished frame (the benchmark samples memory there)."""
     from .render import Renderer
     from .scene import sample_scene
 
@@ -103,7 +111,7 @@ def generate(
     for split in cfg.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
     own = renderer is None
-    renderer = renderer or Renderer(cfg.image.width, cfg.image.height, cfg.render.anti_aliasing, cfg.render.tone_mapping)
+    renderer = renderer or Renderer.for_config(cfg)
     notes: list[str] = []
     ext = "png" if cfg.image.format == "png" else "jpg"
     t0 = time.perf_counter()
@@ -130,11 +138,9 @@ def generate(
                 notes += scene.notes
                 pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, split, name, image, anns, scene.notes, i))
                 while len(pending) > 2:
-                    pending.popleft().result()
-                    bar.update(1)
+                    _finish_one(pending, bar, on_frame)
             while pending:
-                pending.popleft().result()
-                bar.update(1)
+                _finish_one(pending, bar, on_frame)
     except OSError as e:
         raise SynthError(f"{out}: writing failed ({e.strerror or e}); fix it and rerun with --resume") from None
     finally:
@@ -155,6 +161,13 @@ def generate(
         rendered=len(todo),
         notes=notes,
     )
+
+
+def _finish_one(pending: deque[Future], bar: tqdm, on_frame: Callable[[int], None] | None) -> None:
+    pending.popleft().result()
+    bar.update(1)
+    if on_frame:
+        on_frame(bar.n)
 
 
 def _write_frame(

@@ -133,7 +133,7 @@ def test_resume_finishes_an_interrupted_run(tmp_path, dataset):
     cfg = small_config(tmp_path)
     out = tmp_path / "partial"
     full = load_config(cfg)
-    r = CtrlCOnThirdFrame(full.image.width, full.image.height)
+    r = CtrlCOnThirdFrame.for_config(full)
     with pytest.raises(KeyboardInterrupt):
         generate(full, out, progress=False, renderer=r)
     r.close()

@@ -21,11 +21,13 @@ import pyvista as pv  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture  # noqa: E402
 from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
     vtkCameraPass,
+    vtkOpenGLFXAAPass,
     vtkRenderPassCollection,  # noqa: E402
     vtkRenderStepsPass,
     vtkSequencePass,
     vtkShadowMapPass,
     vtkSSAAPass,
+    vtkSSAOPass,
     vtkToneMappingPass,
 )
 
@@ -57,11 +59,15 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
 class Renderer:
     """One per process; `render(scene)` returns the RGB image and the label maps."""
 
-    def __init__(self, width: int, height: int, anti_aliasing: str = "ssaa", tone_mapping: bool = True):
+    def __init__(
+        self, width: int, height: int, anti_aliasing: str = "fxaa", tone_mapping: bool = True, ambient_occlusion: bool = True
+    ):
         self.width, self.height = width, height
         self.rgb = pv.Plotter(off_screen=True, window_size=(width, height), lighting=None)
         self.rgb.ren_win.SetMultiSamples(0)
         self._ssaa = anti_aliasing == "ssaa"
+        self._fxaa = anti_aliasing == "fxaa"
+        self._ssao = ambient_occlusion
         self.labels = pv.Plotter(off_screen=True, window_size=(width, height), lighting=None)
         self.labels.ren_win.SetMultiSamples(0)
         self.labels.renderer.SetUseFXAA(False)
@@ -75,6 +81,12 @@ class Renderer:
         self._lights: list[vtkLight] = []
         self._passes: dict[tuple[str, bool], object] = {}
         self._support = pv.Plane(i_size=1.0, j_size=1.0, i_resolution=1, j_resolution=1)
+
+    @classmethod
+    def for_config(cls, cfg) -> Renderer:
+        """A renderer with the image size and render settings of a `Config`."""
+        r = cfg.render
+        return cls(cfg.image.width, cfg.image.height, r.anti_aliasing, r.tone_mapping, r.ambient_occlusion)
 
     # -- resources cached per process -------------------------------------------------
     def _polydata(self, path: str, units: str) -> pv.PolyData:
@@ -120,6 +132,7 @@ class Renderer:
         if key not in self._passes:
             if shadows:
                 shadow = vtkShadowMapPass()
+                shadow.GetShadowMapBakerPass().SetResolution(2048)
                 seq = vtkSequencePass()
                 coll = vtkRenderPassCollection()
                 coll.AddItem(shadow.GetShadowMapBakerPass())
@@ -129,6 +142,14 @@ class Renderer:
                 inner.SetDelegatePass(seq)
             else:
                 inner = vtkRenderStepsPass()
+            if self._ssao:  # contact shadows and dark cavities that image-based lighting alone misses
+                ao = vtkSSAOPass()
+                ao.SetRadius(0.008)
+                ao.SetBias(0.0005)
+                ao.SetKernelSize(16)
+                ao.BlurOn()
+                ao.SetDelegatePass(inner)
+                inner = ao
             if self._ssaa:
                 aa = vtkSSAAPass()
                 aa.SetDelegatePass(inner)
@@ -139,6 +160,10 @@ class Renderer:
                 tm.SetGenericFilmicDefaultPresets()
                 tm.SetDelegatePass(inner)
                 inner = tm
+            if self._fxaa:  # on the tone-mapped image, as FXAA expects
+                fx = vtkOpenGLFXAAPass()
+                fx.SetDelegatePass(inner)
+                inner = fx
             self._passes[key] = inner
         return self._passes[key]
 
@@ -182,6 +207,7 @@ class Renderer:
         items.append(("support", "", support_pose, scene.support.material, 0))
         for path, units, pose, mat, iid in items:
             a = self._add(self._current, "rgb", path, units, pose)
+            a.SetUseBounds(iid != 0)  # shadow maps fit the parts, not the whole support plane
             p = a.GetProperty()
             p.SetInterpolationToPBR()
             p.SetColor(*mat.base_color)

@@ -26,7 +26,7 @@ PRESETS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float],
 }
 
 SUPPORTS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float], tuple[float, float]]] = {
-    "steel_table": ((0.30, 0.31, 0.32), 0.15, (0.5, 0.7), (0.45, 0.6)),
+    "steel_table": ((0.22, 0.23, 0.24), 0.15, (0.3, 0.5), (0.55, 0.7)),
     "conveyor_belt": ((0.035, 0.04, 0.04), 0.25, (0.0, 0.0), (0.75, 0.9)),
     "wood": ((0.42, 0.27, 0.15), 0.15, (0.0, 0.0), (0.6, 0.8)),
     "grey_mat": ((0.18, 0.18, 0.18), 0.2, (0.0, 0.0), (0.7, 0.9)),

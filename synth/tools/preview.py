@@ -94,7 +94,7 @@ def from_config(cfg, n: int) -> list[Image.Image]:
     cats = cfg.categories()
     ids = {c["name"]: c["id"] for c in cats}
     names = {c["id"]: c["name"] for c in cats}
-    r = Renderer(cfg.image.width, cfg.image.height, cfg.render.anti_aliasing, cfg.render.tone_mapping)
+    r = Renderer.for_config(cfg)
     tiles = []
     try:
         for i in range(n):
