@@ -160,7 +160,7 @@ class CameraCfg(Model):
 class KeyLightsCfg(Model):
     count: _num_dist(0) = {"uniform": [1, 3]}
     type: StrDist = {"choice": ["spot", "point", "directional"]}
-    intensity: _num_dist(0) = {"uniform": [4.0, 10.0]}
+    intensity: _num_dist(0) = {"uniform": [2.0, 8.0]}
     color_temperature_k: _num_dist(1000, 40000) = {"uniform": [3500, 6500]}
     elevation_deg: _num_dist(5, 90) = {"uniform": [30, 80]}
     distance: _num_dist(0.05) = {"uniform": [0.8, 1.6]}
@@ -171,7 +171,8 @@ class LightingCfg(Model):
     environment_rotation_deg: AnyNum = {"uniform": [0, 360]}
     key_lights: KeyLightsCfg = KeyLightsCfg()
     shadows: bool = True
-    exposure: _num_dist(0) = 1.0
+    auto_exposure: bool = Field(True, description="meter a white card on the table, as a camera would; exposure then scales it")
+    exposure: _num_dist(0) = Field(1.0, description="exposure multiplier (on top of the metered one when auto_exposure is on)")
 
 
 class RenderCfg(Model):

@@ -98,3 +98,16 @@ def environment_image(name: str) -> np.ndarray:
     except Exception as e:
         raise SynthError(f"lighting.environment: cannot read {path} ({e})") from e
     return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def white_radiance(name: str) -> float:
+    """Radiance of a white Lambertian floor lit by this environment alone (E / pi): what a
+    camera's meter reads off a white card on the table. Rotation about Z does not change it."""
+    img = environment_image(name)
+    h, w, _ = img.shape
+    el = np.pi / 2 - (np.arange(h) + 0.5) / h * np.pi
+    lum = img @ np.array([0.2126, 0.7152, 0.0722])
+    solid_angle = (2 * np.pi / w) * (np.pi / h) * np.cos(el)
+    cos_up = np.clip(np.sin(el), 0, None)
+    return float((lum * (solid_angle * cos_up)[:, None]).sum() / np.pi)

@@ -34,6 +34,7 @@ from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
 from ..assets import load_mesh  # noqa: E402
 from ..environments import environment_image  # noqa: E402
 from ..scene.model import Scene  # noqa: E402
+from ..textures import TILE_M, support_texture  # noqa: E402
 from .camera import apply_camera, linear_depth  # noqa: E402
 from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
 
@@ -80,7 +81,10 @@ class Renderer:
         self._actors: list[tuple[vtkRenderer, vtkActor]] = []
         self._lights: list[vtkLight] = []
         self._passes: dict[tuple[str, bool], object] = {}
-        self._support = pv.Plane(i_size=1.0, j_size=1.0, i_resolution=1, j_resolution=1)
+        self._tone: dict[tuple[str, bool], vtkToneMappingPass] = {}
+        self._support: dict[float, pv.PolyData] = {}
+        self._textures: dict[str, vtkTexture | None] = {}
+        self._texture_mean: dict[str, float] = {}
 
     @classmethod
     def for_config(cls, cfg) -> Renderer:
@@ -127,6 +131,32 @@ class Renderer:
             self._env[name] = ren
         return self._env[name]
 
+    def _support_polydata(self, size: float) -> pv.PolyData:
+        """A unit plane whose texture coordinates repeat the texture every TILE_M metres."""
+        if size not in self._support:
+            pd = pv.Plane(i_size=1.0, j_size=1.0, i_resolution=1, j_resolution=1)
+            pd.active_texture_coordinates = np.asarray(pd.active_texture_coordinates) * (size / TILE_M)
+            self._support[size] = pd
+        return self._support[size]
+
+    def _support_texture(self, kind: str) -> vtkTexture | None:
+        if kind not in self._textures:
+            img = support_texture(kind)
+            tex = None
+            if img is not None:
+                tex = vtkTexture()
+                tex.SetInputData(image_data(img))
+                tex.RepeatOn()
+                tex.MipmapOn()
+                tex.InterpolateOn()
+                tex.UseSRGBColorSpaceOn()
+                srgb = img.astype(np.float64) / 255.0
+                self._texture_mean[kind] = float(
+                    np.mean(np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4))
+                )
+            self._textures[kind] = tex
+        return self._textures[kind]
+
     def _render_pass(self, env: str, shadows: bool):
         key = (env, shadows)
         if key not in self._passes:
@@ -160,6 +190,7 @@ class Renderer:
                 tm.SetGenericFilmicDefaultPresets()
                 tm.SetDelegatePass(inner)
                 inner = tm
+                self._tone[key] = tm
             if self._fxaa:  # on the tone-mapped image, as FXAA expects
                 fx = vtkOpenGLFXAAPass()
                 fx.SetDelegatePass(inner)
@@ -185,10 +216,10 @@ class Renderer:
     def _add(self, ren: vtkRenderer, window: str, path: str, units: str, pose: np.ndarray) -> vtkActor:
         actor = vtkActor()
         if path == "support":
-            mapper = self._mappers.get((window, "support", ""))
+            mapper = self._mappers.get((window, "support", units))
             if mapper is None:
-                mapper = self._mappers[(window, "support", "")] = vtkPolyDataMapper()
-                mapper.SetInputData(self._support)
+                mapper = self._mappers[(window, "support", units)] = vtkPolyDataMapper()
+                mapper.SetInputData(self._support_polydata(float(units)))
                 mapper.ScalarVisibilityOff()
         else:
             mapper = self._mapper(window, path, units)
@@ -202,15 +233,20 @@ class Renderer:
     def _setup(self, scene: Scene, with_labels: bool) -> tuple[float, float]:
         self._clear()
         self._use(self._environment(scene.environment.name))
-        support_pose = np.diag([scene.support.size, scene.support.size, 1.0, 1.0])
+        sup = scene.support
+        support_pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
         items = [(o.mesh_path, o.units, o.pose, o.material, o.instance_id) for o in scene.objects]
-        items.append(("support", "", support_pose, scene.support.material, 0))
+        items.append(("support", repr(sup.size), support_pose, sup.material, 0))
         for path, units, pose, mat, iid in items:
             a = self._add(self._current, "rgb", path, units, pose)
             a.SetUseBounds(iid != 0)  # shadow maps fit the parts, not the whole support plane
             p = a.GetProperty()
             p.SetInterpolationToPBR()
-            p.SetColor(*mat.base_color)
+            color = np.asarray(mat.base_color)
+            if iid == 0 and (tex := self._support_texture(sup.kind)) is not None:
+                p.SetBaseColorTexture(tex)  # multiplies the colour: keep the sampled mean albedo
+                color = np.clip(color / self._texture_mean[sup.kind], 0.0, 1.0)
+            p.SetColor(*color)
             p.SetMetallic(mat.metallic)
             p.SetRoughness(mat.roughness)
             if with_labels:
@@ -237,10 +273,10 @@ class Renderer:
         ren = self._current
         rot = np.radians(scene.environment.rotation_deg)
         ren.SetEnvironmentRight(float(np.cos(rot)), float(np.sin(rot)), 0.0)
-        top = self._render_pass(scene.environment.name, scene.shadows)
-        ren.SetPass(top)
-        if isinstance(top, vtkToneMappingPass):
-            top.SetExposure(scene.environment.exposure)
+        key = (scene.environment.name, scene.shadows)
+        ren.SetPass(self._render_pass(*key))
+        if key in self._tone:
+            self._tone[key].SetExposure(scene.environment.exposure)
         near, far = self._clip_range(scene)
         cam = scene.camera
         for r in (ren, self.labels.renderer):

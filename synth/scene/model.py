@@ -59,9 +59,12 @@ class Environment:
 
 @dataclass
 class Support:
+    """The support plane z = 0: a square of `size` metres; `pose` shifts and turns its texture."""
+
     material: Material
     size: float
     kind: str
+    pose: np.ndarray = field(default_factory=lambda: np.eye(4))
 
 
 @dataclass

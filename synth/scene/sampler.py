@@ -7,11 +7,12 @@ import numpy as np
 from ..assets import load_mesh
 from ..config import Config
 from ..environments import BUILTIN
+from ..textures import TILE_M
 from .camera import sample_camera
-from .lighting import sample_environment, sample_lights
+from .lighting import metered_exposure, sample_environment, sample_lights
 from .materials import SUPPORTS, sample_material
 from .model import Scene, SceneObject, Support
-from .placement import place_part
+from .placement import place_part, rotation_z
 
 
 def frame_rng(seed: int, frame_index: int) -> np.random.Generator:
@@ -57,8 +58,14 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     env = sample_environment(cfg.lighting, rng)
     if env.name not in BUILTIN:
         env.name = str(cfg.resolve_path(env.name))
+    if cfg.lighting.auto_exposure:
+        env.exposure = metered_exposure(env, lights, centre)
     support_kind = str(cfg.scene.support.material.sample(rng))
-    support = Support(material=sample_material(support_kind, rng, SUPPORTS), size=cfg.scene.support.size, kind=support_kind)
+    support_pose = rotation_z(rng.uniform(0.0, 2.0 * np.pi))
+    support_pose[:2, 3] = rng.uniform(-TILE_M, TILE_M, 2)
+    support = Support(
+        material=sample_material(support_kind, rng, SUPPORTS), size=cfg.scene.support.size, kind=support_kind, pose=support_pose
+    )
     return Scene(
         frame_index=frame_index,
         seed=seed,

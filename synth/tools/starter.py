@@ -35,7 +35,7 @@ camera:
 
 lighting:
   environment: {choice: [studio_soft, factory_hall]}   # or overcast, or a path to an equirectangular .hdr/.png
-  key_lights: {count: {uniform: [1, 3]}, type: {choice: [spot, directional]}, intensity: {uniform: [4, 10]}}
+  key_lights: {count: {uniform: [1, 3]}, type: {choice: [spot, directional]}, intensity: {uniform: [2, 8]}}
   shadows: true
 
 annotations: {mask_format: rle, min_visible_pixels: 50}   # mask_format: rle | polygon
