@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SynthError
+from .textures import srgb_to_linear
 
 BUILTIN = ("studio_soft", "factory_hall", "overcast")
 
@@ -97,7 +98,7 @@ def environment_image(name: str) -> np.ndarray:
         raise
     except Exception as e:
         raise SynthError(f"lighting.environment: cannot read {path} ({e})") from e
-    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return srgb_to_linear(rgb).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=8)

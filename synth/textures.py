@@ -13,6 +13,11 @@ import numpy as np
 TILE_M = 0.5  # metres covered by one tile of texture
 
 
+def srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] to linear light."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
 def _noise(rng: np.random.Generator, n: int, scale: int) -> np.ndarray:
     """Smooth tileable value noise: random grid upsampled with a periodic cosine interpolation."""
     g = rng.random((scale, scale))
@@ -40,9 +45,8 @@ def wood(n: int = 1024) -> np.ndarray:
         rows = slice(k * plank, (k + 1) * plank)
         across = _fbm(rng, n, (16, 64, 256))[:plank, :1]  # grain varies across the plank...
         along = _fbm(rng, n, (2, 4))[:1, :]  # ...and drifts slowly along it
-        rings = 0.5 + 0.5 * np.sin(
-            2 * np.pi * (np.arange(plank)[:, None] / plank * rng.uniform(3, 7) + 1.5 * along + 0.8 * across)
-        )
+        phase = np.arange(plank)[:, None] / plank * rng.uniform(3, 7) + 1.5 * along + 0.8 * across
+        rings = 0.5 + 0.5 * np.sin(2 * np.pi * phase)
         pores = _fbm(rng, n, (128, 256))[:plank] ** 3
         out[rows] = 0.60 + 0.25 * rings**2 + 0.12 * across - 0.1 * pores + 0.05 * rng.uniform(-1, 1)
     out[(np.arange(n) % plank) < 3] = 0.22

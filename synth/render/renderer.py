@@ -2,10 +2,11 @@
 
 Two off-screen windows live for the whole process and are reused for every frame:
 - the RGB window: PBR materials, image-based lighting from an HDR environment, key lights,
-  shadow maps, filmic tone mapping and anti-aliasing;
+  ambient occlusion, filmic tone mapping and anti-aliasing;
 - the label window: no multisampling, no lighting, flat colours that encode instance ids in
   24 bits, and the depth buffer. A pixel gets id k exactly when object k covers its centre
-  and is nearest, which is what the RGB pass shows there.
+  and is nearest, which is what the RGB pass shows there;
+- a square depth-only window that sees the parts from each key light, for cast shadows.
 Meshes are converted and uploaded once per process (one mapper per mesh and window).
 """
 
@@ -18,34 +19,33 @@ os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 import numpy as np  # noqa: E402
 import pyvista as pv  # noqa: E402
+from vtkmodules.vtkCommonMath import vtkMatrix4x4  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture  # noqa: E402
 from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
-    vtkCameraPass,
     vtkOpenGLFXAAPass,
-    vtkRenderPassCollection,  # noqa: E402
     vtkRenderStepsPass,
-    vtkSequencePass,
-    vtkShadowMapPass,
     vtkSSAAPass,
     vtkSSAOPass,
     vtkToneMappingPass,
 )
 
 from ..assets import load_mesh  # noqa: E402
-from ..environments import environment_image  # noqa: E402
+from ..environments import environment_image, white_radiance  # noqa: E402
 from ..scene.model import Scene  # noqa: E402
-from ..textures import TILE_M, support_texture  # noqa: E402
+from ..textures import TILE_M, srgb_to_linear, support_texture  # noqa: E402
+from . import shadows as sh  # noqa: E402
 from .camera import apply_camera, linear_depth  # noqa: E402
 from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
 
 pv.OFF_SCREEN = True
+SHADOW_MAP = 1024  # texels per side of each light's depth map
 
 
 @dataclass
 class Frame:
     rgb: np.ndarray  # (h, w, 3) uint8
-    instance_ids: np.ndarray  # (h, w) int32, 0 = background/support
-    depth: np.ndarray  # (h, w) float32 camera z in metres, inf where nothing
+    instance_ids: np.ndarray | None  # (h, w) int32, 0 = background/support
+    depth: np.ndarray | None  # (h, w) float32 camera z in metres, inf where nothing
 
 
 def id_to_rgb(k: int) -> tuple[float, float, float]:
@@ -73,6 +73,8 @@ class Renderer:
         self.labels.ren_win.SetMultiSamples(0)
         self.labels.renderer.SetUseFXAA(False)
         self.labels.set_background((0, 0, 0))
+        self.shadow = pv.Plotter(off_screen=True, window_size=(SHADOW_MAP, SHADOW_MAP), lighting=None)
+        self.shadow.ren_win.SetMultiSamples(0)
         self._tone_mapping = tone_mapping
         self._meshes: dict[tuple[str, str], pv.PolyData] = {}
         self._mappers: dict[tuple[str, str, str], vtkPolyDataMapper] = {}
@@ -80,8 +82,8 @@ class Renderer:
         self._current = self.rgb.renderer
         self._actors: list[tuple[vtkRenderer, vtkActor]] = []
         self._lights: list[vtkLight] = []
-        self._passes: dict[tuple[str, bool], object] = {}
-        self._tone: dict[tuple[str, bool], vtkToneMappingPass] = {}
+        self._passes: dict[str, object] = {}
+        self._tone: dict[str, vtkToneMappingPass] = {}
         self._support: dict[float, pv.PolyData] = {}
         self._textures: dict[str, vtkTexture | None] = {}
         self._texture_mean: dict[str, float] = {}
@@ -150,28 +152,13 @@ class Renderer:
                 tex.MipmapOn()
                 tex.InterpolateOn()
                 tex.UseSRGBColorSpaceOn()
-                srgb = img.astype(np.float64) / 255.0
-                self._texture_mean[kind] = float(
-                    np.mean(np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4))
-                )
+                self._texture_mean[kind] = float(np.mean(srgb_to_linear(img / 255.0)))
             self._textures[kind] = tex
         return self._textures[kind]
 
-    def _render_pass(self, env: str, shadows: bool):
-        key = (env, shadows)
-        if key not in self._passes:
-            if shadows:
-                shadow = vtkShadowMapPass()
-                shadow.GetShadowMapBakerPass().SetResolution(2048)
-                seq = vtkSequencePass()
-                coll = vtkRenderPassCollection()
-                coll.AddItem(shadow.GetShadowMapBakerPass())
-                coll.AddItem(shadow)
-                seq.SetPasses(coll)
-                inner = vtkCameraPass()
-                inner.SetDelegatePass(seq)
-            else:
-                inner = vtkRenderStepsPass()
+    def _render_pass(self, env: str):
+        if env not in self._passes:
+            inner = vtkRenderStepsPass()
             if self._ssao:  # contact shadows and dark cavities that image-based lighting alone misses
                 ao = vtkSSAOPass()
                 ao.SetRadius(0.008)
@@ -190,13 +177,13 @@ class Renderer:
                 tm.SetGenericFilmicDefaultPresets()
                 tm.SetDelegatePass(inner)
                 inner = tm
-                self._tone[key] = tm
+                self._tone[env] = tm
             if self._fxaa:  # on the tone-mapped image, as FXAA expects
                 fx = vtkOpenGLFXAAPass()
                 fx.SetDelegatePass(inner)
                 inner = fx
-            self._passes[key] = inner
-        return self._passes[key]
+            self._passes[env] = inner
+        return self._passes[env]
 
     # -- per frame ---------------------------------------------------------------------
     def _clear(self) -> None:
@@ -239,7 +226,6 @@ class Renderer:
         items.append(("support", repr(sup.size), support_pose, sup.material, 0))
         for path, units, pose, mat, iid in items:
             a = self._add(self._current, "rgb", path, units, pose)
-            a.SetUseBounds(iid != 0)  # shadow maps fit the parts, not the whole support plane
             p = a.GetProperty()
             p.SetInterpolationToPBR()
             color = np.asarray(mat.base_color)
@@ -249,6 +235,8 @@ class Renderer:
             p.SetColor(*color)
             p.SetMetallic(mat.metallic)
             p.SetRoughness(mat.roughness)
+            if with_labels and iid != 0 and scene.shadows:
+                self._add(self.shadow.renderer, "shadow", path, units, pose)
             if with_labels:
                 b = self._add(self.labels.renderer, "labels", path, units, pose)
                 q = b.GetProperty()
@@ -273,10 +261,10 @@ class Renderer:
         ren = self._current
         rot = np.radians(scene.environment.rotation_deg)
         ren.SetEnvironmentRight(float(np.cos(rot)), float(np.sin(rot)), 0.0)
-        key = (scene.environment.name, scene.shadows)
-        ren.SetPass(self._render_pass(*key))
-        if key in self._tone:
-            self._tone[key].SetExposure(scene.environment.exposure)
+        env = scene.environment.name
+        ren.SetPass(self._render_pass(env))
+        if env in self._tone:
+            self._tone[env].SetExposure(scene.environment.exposure)
         near, far = self._clip_range(scene)
         cam = scene.camera
         for r in (ren, self.labels.renderer):
@@ -290,19 +278,74 @@ class Renderer:
         return near, far
 
     def render_rgb(self, scene: Scene) -> np.ndarray:
-        """The shaded image alone (the benchmark's floor)."""
-        self._setup(scene, with_labels=False)
-        self.rgb.ren_win.Render()
-        return read_rgb(self.rgb.ren_win, self.width, self.height)
+        """The finished RGB image alone (the benchmark's floor): the PBR pass, plus the depth
+        passes its cast shadows need; no instance ids."""
+        return self._render(scene, ids=False, depth=False).rgb
 
-    def render(self, scene: Scene) -> Frame:
-        near, far = self._setup(scene, with_labels=True)
+    def render(self, scene: Scene, depth: bool = False) -> Frame:
+        """RGB and instance ids; the depth map (camera z, metres) only when asked for."""
+        return self._render(scene, ids=True, depth=depth)
+
+    def _render(self, scene: Scene, ids: bool, depth: bool) -> Frame:
+        cast = bool(scene.shadows and scene.objects and scene.lights)
+        near, far = self._setup(scene, with_labels=ids or cast)
         self.rgb.ren_win.Render()
         rgb = read_rgb(self.rgb.ren_win, self.width, self.height)
+        if not (ids or cast):
+            return Frame(rgb=rgb, instance_ids=None, depth=None)
         self.labels.ren_win.Render()
-        ids = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
-        depth = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
-        return Frame(rgb=rgb, instance_ids=ids, depth=depth)
+        id_map = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
+        z = None
+        if depth or cast:
+            z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
+        if cast:
+            self._cast_shadows(scene, rgb, id_map, z)
+        return Frame(rgb=rgb, instance_ids=id_map if ids else None, depth=z if depth else None)
+
+    def _cast_shadows(self, scene: Scene, rgb: np.ndarray, ids: np.ndarray, z: np.ndarray) -> None:
+        """Darken the support where the parts block a key light (see shadows.py). Shadow edges
+        are soft anyway, so the test runs on every other pixel and is blurred back up."""
+        s = 2
+        mask = (ids == 0) & np.isfinite(z)
+        coarse = np.zeros_like(mask)
+        coarse[::s, ::s] = mask[::s, ::s]
+        points = sh.support_points(scene, z, coarse)
+        corners = []
+        for o in scene.objects:
+            lo, hi = load_mesh(o.mesh_path, o.units).mesh.bounds
+            box = np.array([[x, y, w] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for w in (lo[2], hi[2])])
+            corners.append(box @ o.pose[:3, :3].T + o.pose[:3, 3])
+        corners = np.concatenate(corners)
+        centre = (corners.min(axis=0) + corners.max(axis=0)) / 2
+        radius = float(np.linalg.norm(corners - centre, axis=1).max()) * 1.05
+        blocked = np.zeros(len(points))
+        shares = sh.light_shares(scene, points, white_radiance(scene.environment.name))
+        for light, share in zip(scene.lights, shares, strict=True):
+            view, proj, ortho = sh.light_view(light, centre, radius)
+            dmap = self._light_depth(view, proj)
+            blocked += share * sh.occluded(points, view, proj, ortho, dmap, bias=2.0 * radius / SHADOW_MAP + 2e-4)
+        if not blocked.any():
+            return
+        small = np.ones(coarse[::s, ::s].shape, np.float32)
+        small[coarse[::s, ::s]] = 1.0 - blocked
+        factor = np.repeat(np.repeat(small, s, axis=0), s, axis=1)[: ids.shape[0], : ids.shape[1]]
+        px_per_m = scene.camera.K[0, 0] / max(float(np.median(z[coarse])), 1e-3)
+        sh.apply_shadow(rgb, mask, factor, softness_px=min(5.0, max(1.2, 0.0015 * px_per_m)))
+
+    def _light_depth(self, view: np.ndarray, proj: np.ndarray) -> np.ndarray:
+        """Depth buffer of the parts seen from a light (row 0 at the top)."""
+        cam = self.shadow.renderer.GetActiveCamera()
+        r = view[:3, :3]
+        eye = -r.T @ view[:3, 3]
+        cam.SetPosition(*eye)
+        cam.SetFocalPoint(*(eye - r[2]))
+        cam.SetViewUp(*r[1])
+        m = vtkMatrix4x4()
+        m.DeepCopy(proj.ravel())
+        cam.SetExplicitProjectionTransformMatrix(m)
+        cam.SetUseExplicitProjectionTransformMatrix(True)
+        self.shadow.ren_win.Render()
+        return read_depth_buffer(self.shadow.ren_win, SHADOW_MAP, SHADOW_MAP)
 
     def close(self) -> None:
         self._clear()
@@ -312,3 +355,4 @@ class Renderer:
             ren.SetPass(None)
         self.rgb.close()
         self.labels.close()
+        self.shadow.close()

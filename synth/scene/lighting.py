@@ -52,17 +52,13 @@ def sample_environment(cfg: LightingCfg, rng: np.random.Generator) -> Environmen
     )
 
 
-def metered_exposure(env: Environment, lights: list[Light], target: np.ndarray) -> float:
+def metered_exposure(env: Environment, lights: list[Light]) -> float:
     """Auto exposure as a camera meters a white card on the table: the card's radiance from the
     environment plus each key light (a Lambertian surface gets I cos(theta) / pi from a light of
     intensity I) is mapped to 1, so bright rigs do not wash the image out and dim ones are lifted."""
     white = white_radiance(env.name)
     for light in lights:
-        d = (
-            np.asarray(light.position) - target
-            if light.kind != "directional"
-            else np.asarray(light.position) - np.asarray(light.focal_point)
-        )
+        d = np.asarray(light.position) - np.asarray(light.focal_point)
         cos = max(0.0, float(d[2] / np.linalg.norm(d)))
         white += light.intensity * cos / np.pi
     return env.exposure / max(white, 1e-6)

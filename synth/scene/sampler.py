@@ -59,7 +59,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     if env.name not in BUILTIN:
         env.name = str(cfg.resolve_path(env.name))
     if cfg.lighting.auto_exposure:
-        env.exposure = metered_exposure(env, lights, centre)
+        env.exposure = metered_exposure(env, lights)
     support_kind = str(cfg.scene.support.material.sample(rng))
     support_pose = rotation_z(rng.uniform(0.0, 2.0 * np.pi))
     support_pose[:2, 3] = rng.uniform(-TILE_M, TILE_M, 2)

@@ -1,0 +1,94 @@
+"""The renderer: label maps line up with the camera model, and the image looks lit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synth.config import load_config
+from synth.render import Renderer
+from synth.scene import sample_scene
+from synth.scene.model import Light
+
+from .conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    cfg = load_config(small_config(tmp_path_factory.mktemp("r")))
+    r = Renderer.for_config(cfg)
+    yield cfg, r
+    r.close()
+
+
+def test_depth_of_the_support_plane_matches_the_camera_model(setup):
+    """Where the support is seen, depth equals the analytic ray/plane distance (camera z)."""
+    cfg, r = setup
+    scene = sample_scene(cfg, 0)
+    frame = r.render(scene, depth=True)
+    K, w2c = scene.camera.K, scene.camera.world_to_camera
+    h, w = frame.depth.shape
+    u, v = np.meshgrid(np.arange(w), np.arange(h))
+    rays_cam = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(K).T  # z = 1
+    R, t = w2c[:3, :3], w2c[:3, 3]
+    origin = -R.T @ t
+    rays_world = rays_cam @ R  # R.T @ ray for each pixel
+    z_expected = -origin[2] / rays_world[..., 2]  # camera z where the ray meets the plane z = 0
+    support = frame.instance_ids == 0
+    assert support.mean() > 0.3
+    rel = np.abs(frame.depth[support] - z_expected[support]) / z_expected[support]
+    assert np.median(rel) < 1e-3 and np.percentile(rel, 99) < 5e-3
+    parts = frame.instance_ids > 0
+    assert (frame.depth[parts] < z_expected[parts]).all()  # parts lie in front of the plane
+
+
+def test_every_labeled_instance_is_in_the_scene(setup):
+    cfg, r = setup
+    for i in range(2):
+        scene = sample_scene(cfg, i)
+        ids = set(np.unique(r.render(scene).instance_ids).tolist())
+        assert ids <= {0} | {o.instance_id for o in scene.objects}
+        assert len(ids) > 1
+
+
+def _one_light(scene, intensity=6.0):
+    scene.lights = [Light("spot", (0.25, 0.15, 0.5), (0.0, 0.0, 0.0), intensity, (1.0, 1.0, 1.0), 35.0)]
+    return scene
+
+
+def test_metal_is_lit_not_black(setup):
+    cfg, r = setup
+    scene = sample_scene(cfg, 1)
+    frame = r.render(scene)
+    lum = frame.rgb.astype(float).mean(axis=2)
+    for o in scene.objects:
+        m = frame.instance_ids == o.instance_id
+        if m.sum() > 200 and o.material.metallic > 0.5:
+            assert lum[m].mean() > 40, (o.category, lum[m].mean())
+            assert np.percentile(lum[m], 95) > 90  # highlights from the environment and lights
+
+
+def test_shadows_darken_the_support(setup):
+    cfg, r = setup
+    scene = _one_light(sample_scene(cfg, 2))
+    scene.shadows = True
+    lit = r.render(scene)
+    scene.shadows = False
+    flat = r.render(scene)
+    support = (lit.instance_ids == 0) & (flat.instance_ids == 0)
+    diff = lit.rgb.astype(float).mean(axis=2)[support] - flat.rgb.astype(float).mean(axis=2)[support]
+    assert (diff < -25).sum() > 100  # a visible cast shadow somewhere on the table
+
+
+def test_anti_aliasing_softens_silhouettes(tmp_path):
+    cfg = load_config(small_config(tmp_path))
+    scene = sample_scene(cfg, 0)
+    steps = {}
+    for aa in ("none", "fxaa"):
+        r = Renderer(cfg.image.width, cfg.image.height, aa)
+        f = r.render(scene)
+        r.close()
+        lum = f.rgb.astype(float).mean(axis=2)
+        edge = f.instance_ids[:, 1:] != f.instance_ids[:, :-1]
+        steps[aa] = np.abs(lum[:, 1:] - lum[:, :-1])[edge].mean()
+    assert steps["fxaa"] < 0.9 * steps["none"], steps
