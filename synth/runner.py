@@ -98,7 +98,7 @@ def generate(
     on_frame: Callable[[int], None] | None = None,
 ) -> Summary:
     """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`).
-    `on_frame(done)` is called after each finished frame (the benchmark samples memory there)."""
+    `on_frame(k)` is called when the k-th frame of this run is on disk (the benchmark samples memory there)."""
     from .render import Renderer
     from .scene import sample_scene
 
@@ -116,6 +116,16 @@ def generate(
     ext = "png" if cfg.image.format == "png" else "jpg"
     t0 = time.perf_counter()
     pending: deque[Future] = deque()
+    finished = 0
+
+    def finish_one() -> None:
+        nonlocal finished
+        pending.popleft().result()
+        finished += 1
+        bar.update(1)
+        if on_frame:
+            on_frame(finished)
+
     bar = tqdm(
         total=cfg.num_images,
         initial=cfg.num_images - len(todo),
@@ -138,9 +148,9 @@ def generate(
                 notes += scene.notes
                 pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, split, name, image, anns, scene.notes, i))
                 while len(pending) > 2:
-                    _finish_one(pending, bar, on_frame)
+                    finish_one()
             while pending:
-                _finish_one(pending, bar, on_frame)
+                finish_one()
     except OSError as e:
         raise SynthError(f"{out}: writing failed ({e.strerror or e}); fix it and rerun with --resume") from None
     finally:
@@ -161,13 +171,6 @@ def generate(
         rendered=len(todo),
         notes=notes,
     )
-
-
-def _finish_one(pending: deque[Future], bar: tqdm, on_frame: Callable[[int], None] | None) -> None:
-    pending.popleft().result()
-    bar.update(1)
-    if on_frame:
-        on_frame(bar.n)
 
 
 def _write_frame(

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Renders the README's images from the bundled configs: ./docs/make_images.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+syn=${SYNTH:-synth}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$syn" generate configs/quickstart.yaml -o "$tmp/qs" -n 12 --seed 7 -q
+"$syn" generate configs/bolts_and_nuts.yaml -o "$tmp/bn" -n 2 --seed 3 -q
+train=("$tmp"/qs/images/train/*.png)
+cp "${train[0]}" docs/images/quickstart_rgb.png   # the frame the label sheet below shows
+cp "${train[5]}" docs/images/quickstart_rgb_2.png
+"$syn" preview "$tmp/qs" -o docs/images/quickstart_labels.png -n 1
+"$syn" preview "$tmp/bn" -o docs/images/bolts_and_nuts_labels.png -n 1
