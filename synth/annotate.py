@@ -82,6 +82,45 @@ def annotate_frame(
     return records
 
 
+def annotate_defects(
+    defect_ids: np.ndarray, scene: Scene, categories: dict[str, int], mask_format: str, min_visible_pixels: int
+) -> tuple[list[dict], dict]:
+    """One record per defect with enough visible pixels, and the image's defect counts."""
+    counts = np.bincount(defect_ids.ravel(), minlength=max([d.defect_id for d in scene.defects], default=0) + 1)
+    one_class = "defect" in categories
+    records = []
+    for d in scene.defects:
+        if counts[d.defect_id] < min_visible_pixels:
+            continue
+        mask = defect_ids == d.defect_id
+        records.append(
+            {
+                "category_id": categories["defect" if one_class else d.kind],
+                "segmentation": encode_rle(mask) if mask_format == "rle" else encode_polygons(mask),
+                "area": int(counts[d.defect_id]),
+                "bbox": tight_bbox(mask),
+                "iscrowd": 0,
+                "defect_id": d.defect_id,
+                "attributes": {"kind": d.kind, "host_instance_id": d.host_instance_id, **d.params},
+            }
+        )
+    present = len(scene.defects)
+    summary = {"present": present, "visible": len(records), "hidden": present - len(records)}
+    return records, summary
+
+
+def defect_class_map(defect_ids: np.ndarray, scene: Scene, categories: dict[str, int], min_visible_pixels: int) -> np.ndarray:
+    """Per-pixel defect category id (0: none), for semantic segmentation; defects too small to be
+    annotated are left out so the map and the annotations agree."""
+    lut = np.zeros(max([d.defect_id for d in scene.defects], default=0) + 1, np.int32)
+    counts = np.bincount(defect_ids.ravel(), minlength=len(lut))
+    one_class = "defect" in categories
+    for d in scene.defects:
+        if counts[d.defect_id] >= min_visible_pixels:
+            lut[d.defect_id] = categories["defect" if one_class else d.kind]
+    return lut[defect_ids]
+
+
 def image_record(scene: Scene, file_name: str) -> dict:
     cam = scene.camera
     return {

@@ -109,12 +109,15 @@ def preview(
     out: Annotated[Path, typer.Option("-o", "--out", help="contact sheet PNG")] = Path("preview.png"),
     n: Annotated[int, typer.Option("-n", min=1, help="number of frames")] = 16,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
+    defects: Annotated[bool, typer.Option("--defects", help="defect close-ups, largest of each kind (datasets)")] = False,
 ) -> None:
     """Contact sheet of frames with masks, boxes and category names, to check labels by eye."""
-    from .tools.preview import from_config, from_dataset, sheet
+    from .tools.preview import defect_closeups, from_config, from_dataset, sheet
 
     try:
-        if source.is_dir():
+        if source.is_dir() and defects:
+            tiles = defect_closeups(source, n)
+        elif source.is_dir():
             tiles = from_dataset(source, n)
         else:
             tiles = from_config(_load(source, set_), n)

@@ -9,98 +9,13 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    PrivateAttr,
-    ValidationError,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from .distributions import Dist, check_bounds, parse_dist
 from .errors import SynthError
-
-_DIST_SCHEMA = {
-    "anyOf": [
-        {"type": "number"},
-        {
-            "type": "object",
-            "properties": {"uniform": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
-            "required": ["uniform"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {"loguniform": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
-            "required": ["loguniform"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {
-                "normal": {
-                    "type": "object",
-                    "properties": {k: {"type": "number"} for k in ("mean", "std", "min", "max")},
-                    "required": ["mean", "std"],
-                }
-            },
-            "required": ["normal"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {
-                "choice": {"type": "array", "items": {"type": "number"}},
-                "weights": {"type": "array", "items": {"type": "number"}},
-            },
-            "required": ["choice"],
-            "additionalProperties": False,
-        },
-    ]
-}
-_STR_DIST_SCHEMA = {
-    "anyOf": [
-        {"type": "string"},
-        {
-            "type": "object",
-            "properties": {
-                "choice": {"type": "array", "items": {"type": "string"}},
-                "weights": {"type": "array", "items": {"type": "number"}},
-            },
-            "required": ["choice"],
-            "additionalProperties": False,
-        },
-    ]
-}
-_SER = PlainSerializer(lambda d: d.to_yaml(), return_type=Any)
-
-
-def _num_dist(lo: float | None = None, hi: float | None = None):
-    return Annotated[
-        Dist,
-        BeforeValidator(lambda v: parse_dist(v, numeric=True)),
-        AfterValidator(lambda d: check_bounds(d, lo, hi)),
-        _SER,
-        WithJsonSchema(_DIST_SCHEMA),
-    ]
-
-
-StrDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=False)), _SER, WithJsonSchema(_STR_DIST_SCHEMA)]
-AnyNum = _num_dist()
-PosNum = _num_dist(0.0)
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_default=True)
+from .fields import AnyNum, Model, StrDist, num_dist
 
 
 class ImageCfg(Model):
@@ -126,7 +41,7 @@ class SupportCfg(Model):
 
 
 class SceneCfg(Model):
-    parts_per_image: _num_dist(0) = {"uniform": [2, 6]}
+    parts_per_image: num_dist(0) = {"uniform": [2, 6]}
     region: tuple[float, float] = Field((0.30, 0.20), description="x, y extent in metres where parts may lie")
     spacing: float = Field(0.002, ge=0, description="minimum gap between part footprints, metres")
     max_tries: int = Field(40, ge=1, description="placement attempts per part before giving up on it")
@@ -148,22 +63,23 @@ class IntrinsicsCfg(Model):
 
 
 class CameraCfg(Model):
-    distance: _num_dist(1e-3) = {"uniform": [0.4, 0.8]}
-    elevation_deg: _num_dist(1, 90) = {"uniform": [35, 85]}
+    distance: num_dist(1e-3) = {"uniform": [0.4, 0.8]}
+    elevation_deg: num_dist(1, 90) = {"uniform": [35, 85]}
     azimuth_deg: AnyNum = {"uniform": [0, 360]}
     roll_deg: AnyNum = {"uniform": [-10, 10]}
     look_at_jitter: float = Field(0.03, ge=0, description="metres; the look-at point moves this much around the parts' centre")
-    fov_deg: _num_dist(1, 170) = Field(45, description="horizontal field of view (ignored when intrinsics are given)")
+    look_at_group: str | None = Field(None, description="aim at a random face group of this name prefix (e.g. weld_seam)")
+    fov_deg: num_dist(1, 170) = Field(45, description="horizontal field of view (ignored when intrinsics are given)")
     intrinsics: IntrinsicsCfg | None = Field(None, description="fx, fy, cx, cy in pixels (OpenCV: pixel centres at integers)")
 
 
 class KeyLightsCfg(Model):
-    count: _num_dist(0) = {"uniform": [1, 3]}
+    count: num_dist(0) = {"uniform": [1, 3]}
     type: StrDist = {"choice": ["spot", "point", "directional"]}
-    intensity: _num_dist(0) = {"uniform": [2.0, 8.0]}
-    color_temperature_k: _num_dist(1000, 40000) = {"uniform": [3500, 6500]}
-    elevation_deg: _num_dist(5, 90) = {"uniform": [30, 80]}
-    distance: _num_dist(0.05) = {"uniform": [0.8, 1.6]}
+    intensity: num_dist(0) = {"uniform": [2.0, 8.0]}
+    color_temperature_k: num_dist(1000, 40000) = {"uniform": [3500, 6500]}
+    elevation_deg: num_dist(5, 90) = {"uniform": [30, 80]}
+    distance: num_dist(0.05) = {"uniform": [0.8, 1.6]}
 
 
 class LightingCfg(Model):
@@ -172,7 +88,7 @@ class LightingCfg(Model):
     key_lights: KeyLightsCfg = KeyLightsCfg()
     shadows: bool = True
     auto_exposure: bool = Field(True, description="meter a white card on the table, as a camera would; exposure then scales it")
-    exposure: _num_dist(0) = Field(1.0, description="exposure multiplier (on top of the metered one when auto_exposure is on)")
+    exposure: num_dist(0) = Field(1.0, description="exposure multiplier (on top of the metered one when auto_exposure is on)")
 
 
 class RenderCfg(Model):
@@ -186,6 +102,34 @@ class RenderCfg(Model):
 class AnnotationsCfg(Model):
     mask_format: Literal["rle", "polygon"] = "rle"
     min_visible_pixels: int = Field(50, ge=1)
+    categories: Literal["parts_and_defects", "defects", "defect"] = Field(
+        "parts_and_defects", description="parts and defect kinds; defect kinds only; or one 'defect' class"
+    )
+
+
+def _defect_kinds_model() -> type[Model]:
+    """`defects.kinds`: one optional section per registered kind, so every key path is checked."""
+    from pydantic import create_model
+
+    from .defects import KINDS
+
+    fields = {name: (kind.spec | None, None) for name, kind in KINDS.items()}
+    return create_model("DefectKindsCfg", __base__=Model, **fields)
+
+
+DefectKindsCfg = _defect_kinds_model()
+
+
+class DefectsCfg(Model):
+    defect_free_fraction: float = Field(0.3, ge=0, le=1, description="share of images with no defect at all")
+    min_visible_pixels: int = Field(12, ge=1, description="defects with fewer visible pixels get no annotation")
+    masks: bool = Field(False, description="also write masks/<split>/NNNNNN.png (value = defect category id)")
+    facing_camera: bool = Field(True, description="place defects on faces turned towards the camera, in the image")
+    kinds: DefectKindsCfg = DefectKindsCfg()
+
+    def enabled(self) -> list[tuple[str, object]]:
+        """(kind name, spec) of the configured kinds, in the registry's fixed order."""
+        return [(k, v) for k in type(self.kinds).model_fields if (v := getattr(self.kinds, k)) is not None]
 
 
 class Config(Model):
@@ -200,6 +144,7 @@ class Config(Model):
     lighting: LightingCfg = LightingCfg()
     render: RenderCfg = RenderCfg()
     annotations: AnnotationsCfg = AnnotationsCfg()
+    defects: DefectsCfg = DefectsCfg()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
     @field_validator("splits")
@@ -237,10 +182,19 @@ class Config(Model):
         return self._base_dir
 
     def categories(self) -> list[dict]:
-        """COCO categories in first-appearance order, ids from 1; stable for a given config."""
+        """COCO categories, ids from 1, stable for a given config: parts in first-appearance order,
+        then the configured defect kinds in a fixed order (or one `defect` class), as `annotations.categories` says."""
         cats: dict[str, str] = {}
-        for p in self.parts:
-            cats.setdefault(p.category, p.supercategory)
+        mode = self.annotations.categories
+        if mode == "parts_and_defects":
+            for p in self.parts:
+                cats.setdefault(p.category, p.supercategory)
+        kinds = [k for k, _ in self.defects.enabled()]
+        if kinds and mode == "defect":
+            cats.setdefault("defect", "defect")
+        elif kinds:
+            for k in kinds:
+                cats.setdefault(k, "defect")
         return [{"id": i + 1, "name": n, "supercategory": s} for i, (n, s) in enumerate(cats.items())]
 
     def resolve_path(self, p: str) -> Path:

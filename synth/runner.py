@@ -14,15 +14,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .annotate import annotate_frame, image_record
+from .annotate import annotate_defects, annotate_frame, defect_class_map, image_record
 from .assets import load_mesh
 from .config import Config, dump_config
 from .errors import SynthError
 from .writers import coco
-from .writers.files import encode_image, write_atomic
+from .writers.files import encode_image, encode_mask, write_atomic
 
 MARKER = ".synth"
 
@@ -110,6 +111,8 @@ def generate(
     todo = [i for i in range(cfg.num_images) if not (resuming and coco.frame_record_path(out, i).is_file())]
     for split in cfg.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        if cfg.defects.masks and cfg.defects.enabled():
+            (out / "masks" / split).mkdir(parents=True, exist_ok=True)
     own = renderer is None
     renderer = renderer or Renderer.for_config(cfg)
     notes: list[str] = []
@@ -142,11 +145,9 @@ def generate(
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"
                 image = image_record(scene, name)
-                anns = annotate_frame(
-                    frame.instance_ids, scene, cat_ids, cfg.annotations.mask_format, cfg.annotations.min_visible_pixels
-                )
+                anns, mask = _annotate(cfg, scene, frame, image, cat_ids)
                 notes += scene.notes
-                pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, split, name, image, anns, scene.notes, i))
+                pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, mask, split, name, image, anns, scene.notes, i))
                 while len(pending) > 2:
                     finish_one()
             while pending:
@@ -173,11 +174,31 @@ def generate(
     )
 
 
+def _annotate(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, int]):
+    """Part and defect records of a frame (as `annotations.categories` asks), the image's
+    defect counts, and the per-pixel defect class map when `defects.masks` is on."""
+    anns = []
+    if cfg.annotations.categories == "parts_and_defects":
+        anns = annotate_frame(frame.instance_ids, scene, cat_ids, cfg.annotations.mask_format, cfg.annotations.min_visible_pixels)
+    mask = None
+    if cfg.defects.enabled():
+        ids = frame.defect_ids if frame.defect_ids is not None else np.zeros_like(frame.instance_ids)
+        defect_anns, counts = annotate_defects(ids, scene, cat_ids, cfg.annotations.mask_format, cfg.defects.min_visible_pixels)
+        anns += defect_anns
+        image["defects"] = counts
+        image["anomaly"] = counts["visible"] > 0
+        if cfg.defects.masks:
+            mask = defect_class_map(ids, scene, cat_ids, cfg.defects.min_visible_pixels)
+    return anns, mask
+
+
 def _write_frame(
-    out: Path, cfg: Config, rgb, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
+    out: Path, cfg: Config, rgb, mask, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
 ) -> None:
     data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)
     write_atomic(out / "images" / split / name, data)
+    if mask is not None:
+        write_atomic(out / "masks" / split / f"{i:06d}.png", encode_mask(mask))
     coco.save_frame(out, i, split, image, anns, notes)  # the record last: it marks the frame done
 
 

@@ -46,6 +46,7 @@ class Frame:
     rgb: np.ndarray  # (h, w, 3) uint8
     instance_ids: np.ndarray | None  # (h, w) int32, 0 = background/support
     depth: np.ndarray | None  # (h, w) float32 camera z in metres, inf where nothing
+    defect_ids: np.ndarray | None = None  # (h, w) int32 defect id seen at each pixel, 0 = none
 
 
 def id_to_rgb(k: int) -> tuple[float, float, float]:
@@ -55,6 +56,24 @@ def id_to_rgb(k: int) -> tuple[float, float, float]:
 def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
     rgb = rgb.astype(np.int32)
     return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+
+
+def _patch(obj) -> pv.PolyData:
+    """Polydata of the patch that defects edited: per-face defect ids (as label colours), per-vertex
+    albedo multipliers; normals split at sharp edges as for the cached meshes."""
+    g = obj.geometry
+    faces = np.hstack([np.full((len(g.faces), 1), 3), g.faces]).ravel()
+    pd = pv.PolyData(np.asarray(g.vertices, np.float64), faces)
+    pd.cell_data["defect_rgb"] = np.stack([(g.face_defect >> s) & 255 for s in (0, 8, 16)], axis=1).astype(np.uint8)
+    pd.point_data["albedo_mult"] = np.asarray(g.albedo, np.float32)
+    return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False)
+
+
+def _set_albedo(pd: pv.PolyData, base_color) -> None:
+    """Per-vertex base colour (8-bit sRGB, as VTK reads colour arrays) = base colour x tint."""
+    lin = np.clip(pd.point_data["albedo_mult"] * np.asarray(base_color, np.float32), 0, 1)
+    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
+    pd.point_data["albedo"] = np.round(srgb * 255).astype(np.uint8)
 
 
 class Renderer:
@@ -133,6 +152,14 @@ class Renderer:
             self._env[name] = ren
         return self._env[name]
 
+    def _rest(self, obj) -> pv.PolyData:
+        """The host faces no defect touched, cut from the cached mesh (its normals reused)."""
+        cached = self._polydata(obj.mesh_path, obj.units)
+        cells = cached.faces.reshape(-1, 4)[obj.geometry.host_faces]
+        pd = pv.PolyData(cached.points, cells.ravel())
+        pd.point_data["Normals"] = cached.point_data["Normals"]
+        return pd
+
     def _support_polydata(self, size: float) -> pv.PolyData:
         """A unit plane whose texture coordinates repeat the texture every TILE_M metres."""
         if size not in self._support:
@@ -200,9 +227,15 @@ class Renderer:
             ren.DrawOn()
             self._current = ren
 
-    def _add(self, ren: vtkRenderer, window: str, path: str, units: str, pose: np.ndarray) -> vtkActor:
+    def _add(
+        self, ren: vtkRenderer, window: str, path: str, units: str, pose: np.ndarray, edited: pv.PolyData | None = None
+    ) -> vtkActor:
         actor = vtkActor()
-        if path == "support":
+        if edited is not None:  # a mesh edited by defects: this frame only
+            mapper = vtkPolyDataMapper()
+            mapper.SetInputData(edited)
+            mapper.ScalarVisibilityOff()
+        elif path == "support":
             mapper = self._mappers.get((window, "support", units))
             if mapper is None:
                 mapper = self._mappers[(window, "support", units)] = vtkPolyDataMapper()
@@ -222,12 +255,25 @@ class Renderer:
         self._use(self._environment(scene.environment.name))
         sup = scene.support
         support_pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
-        items = [(o.mesh_path, o.units, o.pose, o.material, o.instance_id) for o in scene.objects]
-        items.append(("support", repr(sup.size), support_pose, sup.material, 0))
-        for path, units, pose, mat, iid in items:
-            a = self._add(self._current, "rgb", path, units, pose)
+        items = []
+        for o in scene.objects:
+            if o.geometry is None:
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, None))
+            else:  # the host's untouched faces from the cached mesh, and the re-shaded patch
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o)))
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, _patch(o)))
+        items.append(("support", repr(sup.size), support_pose, sup.material, 0, None))
+        self._defect_actors = []
+        for path, units, pose, mat, iid, edited in items:
+            a = self._add(self._current, "rgb", path, units, pose, edited)
             p = a.GetProperty()
             p.SetInterpolationToPBR()
+            if edited is not None and "albedo_mult" in edited.point_data:  # the defects' tints
+                a.GetMapper().ScalarVisibilityOn()
+                a.GetMapper().SetScalarModeToUsePointFieldData()
+                a.GetMapper().SelectColorArray("albedo")
+                a.GetMapper().SetColorModeToDirectScalars()
+                _set_albedo(edited, mat.base_color)
             color = np.asarray(mat.base_color)
             if iid == 0 and (tex := self._support_texture(sup.kind)) is not None:
                 p.SetBaseColorTexture(tex)  # multiplies the colour: keep the sampled mean albedo
@@ -236,9 +282,10 @@ class Renderer:
             p.SetMetallic(mat.metallic)
             p.SetRoughness(mat.roughness)
             if with_labels and iid != 0 and scene.shadows:
-                self._add(self.shadow.renderer, "shadow", path, units, pose)
+                self._add(self.shadow.renderer, "shadow", path, units, pose, edited)
             if with_labels:
-                b = self._add(self.labels.renderer, "labels", path, units, pose)
+                b = self._add(self.labels.renderer, "labels", path, units, pose, edited)
+                self._defect_actors.append((b, edited is not None and "defect_rgb" in edited.cell_data))
                 q = b.GetProperty()
                 q.SetLighting(False)
                 q.SetInterpolationToFlat()
@@ -295,12 +342,28 @@ class Renderer:
             return Frame(rgb=rgb, instance_ids=None, depth=None)
         self.labels.ren_win.Render()
         id_map = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
+        defect_map = self._defect_pass() if ids and scene.defects else None
         z = None
         if depth or cast:
             z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
         if cast:
             self._cast_shadows(scene, rgb, id_map, z)
-        return Frame(rgb=rgb, instance_ids=id_map if ids else None, depth=z if depth else None)
+        return Frame(rgb=rgb, instance_ids=id_map if ids else None, depth=z if depth else None, defect_ids=defect_map)
+
+    def _defect_pass(self) -> np.ndarray:
+        """Re-render the label window with every face black except defect faces, which carry their
+        defect id: same camera, same depth test, so a defect hidden by anything is not labeled."""
+        for actor, edited in self._defect_actors:
+            actor.GetProperty().SetColor(0.0, 0.0, 0.0)
+            actor.GetProperty().SetAmbientColor(0.0, 0.0, 0.0)
+            if edited:
+                m = actor.GetMapper()
+                m.ScalarVisibilityOn()
+                m.SetScalarModeToUseCellFieldData()
+                m.SelectColorArray("defect_rgb")
+                m.SetColorModeToDirectScalars()
+        self.labels.ren_win.Render()
+        return rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
 
     def _cast_shadows(self, scene: Scene, rgb: np.ndarray, ids: np.ndarray, z: np.ndarray) -> None:
         """Darken the support where the parts block a key light (see shadows.py). Shadow edges

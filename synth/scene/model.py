@@ -18,6 +18,28 @@ class Material:
 
 
 @dataclass
+class Defect:
+    """One defect instance; `params` are its sizes in mm, as sampled."""
+
+    defect_id: int
+    kind: str
+    host_instance_id: int
+    params: dict
+
+
+@dataclass
+class DefectGeometry:
+    """A host mesh edited by its defects (metres, file axes, like the mesh file scaled): the host
+    faces left as they were (indices into the host mesh) plus the edited patch."""
+
+    host_faces: np.ndarray  # indices of unedited faces of the host mesh
+    vertices: np.ndarray  # the patch
+    faces: np.ndarray
+    face_defect: np.ndarray  # defect id per patch face, 0 = none
+    albedo: np.ndarray  # per-vertex multiplier of the base colour
+
+
+@dataclass
 class SceneObject:
     """One part instance. `pose` maps mesh-file coordinates scaled to metres (s * x_file) to world."""
 
@@ -28,6 +50,7 @@ class SceneObject:
     units: str
     pose: np.ndarray
     material: Material
+    geometry: DefectGeometry | None = None  # set when defects edited this instance
 
 
 @dataclass
@@ -78,3 +101,4 @@ class Scene:
     support: Support
     shadows: bool
     notes: list[str] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)

@@ -9,6 +9,7 @@ from ..config import Config
 from ..environments import BUILTIN
 from ..textures import TILE_M
 from .camera import sample_camera
+from .defects import sample_defects
 from .lighting import metered_exposure, sample_environment, sample_lights
 from .materials import SUPPORTS, sample_material
 from .model import Scene, SceneObject, Support
@@ -18,6 +19,22 @@ from .placement import place_part, rotation_z
 def frame_rng(seed: int, frame_index: int) -> np.random.Generator:
     """The only source of randomness for a frame: independent of worker count and order."""
     return np.random.default_rng(np.random.SeedSequence([seed, frame_index]))
+
+
+def _group_point(objects: list[SceneObject], prefix: str, rng: np.random.Generator, default: np.ndarray) -> np.ndarray:
+    """A random point (world) on the named face groups of a random part that has them (say, a weld seam)."""
+    hosts = []
+    for o in objects:
+        groups = load_mesh(o.mesh_path, o.units).face_groups
+        faces = [f for name, f in sorted(groups.items()) if name.startswith(prefix)]
+        if faces:
+            hosts.append((o, np.concatenate(faces)))
+    if not hosts:
+        return default
+    o, faces = hosts[int(rng.integers(len(hosts)))]
+    mesh = load_mesh(o.mesh_path, o.units).mesh
+    p = mesh.triangles_center[faces[int(rng.integers(len(faces)))]]
+    return o.pose[:3, :3] @ p + o.pose[:3, 3]
 
 
 def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scene:
@@ -53,6 +70,8 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         centre = np.array([c[0], c[1], 0.01])
     else:
         centre = np.array([0.0, 0.0, 0.0])
+    if cfg.camera.look_at_group and objects:
+        centre = _group_point(objects, cfg.camera.look_at_group, rng, centre)
     camera = sample_camera(cfg.camera, cfg.image, centre, rng)
     lights = sample_lights(cfg.lighting, centre, rng)
     env = sample_environment(cfg.lighting, rng)
@@ -66,6 +85,9 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     support = Support(
         material=sample_material(support_kind, rng, SUPPORTS), size=cfg.scene.support.size, kind=support_kind, pose=support_pose
     )
+    cam_pos = -camera.world_to_camera[:3, :3].T @ camera.world_to_camera[:3, 3]
+    pixel = float(np.linalg.norm(cam_pos - centre)) / camera.K[0, 0]  # metres per pixel at the parts
+    defects = sample_defects(cfg, objects, rng, min_edge=0.5 * pixel, camera=camera)
     return Scene(
         frame_index=frame_index,
         seed=seed,
@@ -76,4 +98,5 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         support=support,
         shadows=cfg.lighting.shadows,
         notes=notes,
+        defects=defects,
     )

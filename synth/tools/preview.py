@@ -53,6 +53,46 @@ def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Imag
     return pic
 
 
+def defect_closeups(root: Path, n: int, per_kind: int = 1, size: int = 200) -> list[Image.Image]:
+    """Close-ups of defects (largest visible first, `per_kind` of each kind): the raw pixels on
+    the left, the same with the exact mask outlined on the right."""
+    found: dict[str, list] = {}
+    for f in sorted((root / "annotations").glob("instances_*.json")):
+        doc = json.loads(f.read_text())
+        images = {im["id"]: im for im in doc["images"]}
+        split = f.stem.removeprefix("instances_")
+        for a in doc["annotations"]:
+            if "attributes" in a:
+                found.setdefault(a["attributes"]["kind"], []).append((a["area"], split, images[a["image_id"]], a))
+    tiles = []
+    for kind in sorted(found):
+        for _, split, im, a in sorted(found[kind], key=lambda t: -t[0])[:per_kind]:
+            rgb = np.asarray(Image.open(root / "images" / split / im["file_name"]).convert("RGB"))
+            m = decode(a, im["height"], im["width"])
+            x, y, w, h = a["bbox"]
+            half = max(w, h, 24) * 0.8
+            cx, cy = x + w / 2, y + h / 2
+            box = [
+                int(max(0, cx - half)),
+                int(max(0, cy - half)),
+                int(min(im["width"], cx + half)),
+                int(min(im["height"], cy + half)),
+            ]
+            raw = Image.fromarray(rgb).crop(box).resize((size, size), Image.LANCZOS)
+            edge = m & ~(np.roll(m, 1, 0) & np.roll(m, -1, 0) & np.roll(m, 1, 1) & np.roll(m, -1, 1))
+            marked = rgb.copy()
+            marked[edge] = (255, 40, 200)
+            out = Image.fromarray(marked).crop(box).resize((size, size), Image.NEAREST)
+            tile = Image.new("RGB", (2 * size, size + 14), (0, 0, 0))
+            tile.paste(raw, (0, 14))
+            tile.paste(out, (size, 14))
+            ImageDraw.Draw(tile).text((3, 1), f"{kind}  {a['area']} px", fill=(255, 255, 255))
+            tiles.append(tile)
+            if len(tiles) >= n:
+                return tiles
+    return tiles
+
+
 def sheet(tiles: list[Image.Image], max_tile_width: int = 480) -> Image.Image:
     if not tiles:
         raise ValueError("nothing to show")

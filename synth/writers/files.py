@@ -31,3 +31,13 @@ def encode_image(rgb: np.ndarray, fmt: str, png_level: int = 1, jpeg_quality: in
     else:
         im.save(buf, format="JPEG", quality=jpeg_quality, subsampling=0 if jpeg_quality >= 90 else 2)
     return buf.getvalue()
+
+
+def encode_mask(mask: np.ndarray) -> bytes:
+    """A label map as PNG: 8-bit when the values fit, else 16-bit."""
+    buf = io.BytesIO()
+    if mask.max(initial=0) < 256:
+        Image.fromarray(mask.astype(np.uint8)).save(buf, format="PNG", compress_level=6)
+    else:
+        Image.fromarray(mask.astype(np.uint16)).save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()

@@ -1,0 +1,57 @@
+"""chip: material missing at an edge or corner, leaving a fresh facet that reflects differently."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fields import num_dist
+from .registry import DefectSpec, mm, register, rounded
+from .surface import Surface
+
+
+class ChipSpec(DefectSpec):
+    size_mm: num_dist(0.2, 50) = {"uniform": [1.0, 5.0]}
+    edge_angle_deg: float = 45.0
+
+
+def sharp_edges(s: Surface, min_angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """(edge vertex pairs, adjacent face pairs) of edges sharper than `min_angle_deg`."""
+    import trimesh
+
+    m = trimesh.Trimesh(s.vertices, s.faces, process=False)
+    sharp = m.face_adjacency_angles > np.radians(min_angle_deg)
+    return m.face_adjacency_edges[sharp], m.face_adjacency[sharp]
+
+
+@register("chip", ChipSpec)
+def chip(s: Surface, p: ChipSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
+    size = mm(p.size_mm.sample(rng))
+    edges, adj = sharp_edges(s, p.edge_angle_deg)
+    if len(edges) == 0:
+        return None
+    length = np.linalg.norm(s.vertices[edges[:, 0]] - s.vertices[edges[:, 1]], axis=1)
+    k = int(rng.choice(len(edges), p=length / length.sum()))
+    a, b = s.vertices[edges[k, 0]], s.vertices[edges[k, 1]]
+    c = a + rng.uniform(0.1, 0.9) * (b - a)
+    n1, n2 = s.face_normals[adj[k, 0]], s.face_normals[adj[k, 1]]
+    bis = n1 + n2
+    bis /= np.linalg.norm(bis)
+    tilt = rng.normal(0, 0.25, 3)
+    plane_n = bis + tilt - bis * (tilt @ bis)
+    plane_n /= np.linalg.norm(plane_n)
+    cut = size * rng.uniform(0.25, 0.45)  # how far the facet sits inside the old corner
+    faces = s.refine_near(c, 1.5 * size, size / 12)
+    idx = np.unique(s.faces[faces])
+    v = s.vertices[idx]
+    r = np.linalg.norm(v - c, axis=1)
+    h = (v - c) @ plane_n + cut  # height above the cutting plane: material that breaks away
+    inside = (h > 0) & (r < size)
+    move = np.where(inside, h, 0.0)  # flattened onto the plane: the fresh facet
+    rough = rng.normal(0, 0.02 * size, len(idx)) * inside  # a fracture is not polished
+    s.vertices[idx] -= np.outer(move + rough, plane_n)
+    s.albedo[idx[inside]] = np.minimum(s.albedo[idx[inside]] * 1.15, 1.0)
+    weight = np.zeros(len(s.vertices))
+    weight[idx] = inside & (move > 0.05 * cut)
+    if s.label(faces, weight, 0.5, defect_id) == 0:
+        return None
+    return rounded({"size_mm": size * 1e3, "depth_mm": cut * 1e3})

@@ -1,0 +1,32 @@
+"""dent: a smooth depression from an impact; shows as a shading change, strongest under grazing light."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fields import num_dist
+from .registry import DefectSpec, mm, register, rounded
+from .surface import Surface
+
+
+class DentSpec(DefectSpec):
+    radius_mm: num_dist(0.2, 50) = {"uniform": [1.0, 15.0]}
+    depth_mm: num_dist(0.01, 10) = {"uniform": [0.1, 3.0]}
+
+
+@register("dent", DentSpec)
+def dent(s: Surface, p: DentSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
+    radius, depth = mm(p.radius_mm.sample(rng)), mm(p.depth_mm.sample(rng))
+    depth = min(depth, 0.4 * radius)
+    c, n, _ = s.sample_point(rng)
+    faces = s.refine_near(c, 1.3 * radius, radius / 14, n)
+    idx = np.unique(s.faces[faces])
+    rel = s.vertices[idx] - c
+    r = np.linalg.norm(rel - np.outer(rel @ n, n), axis=1) / radius
+    w = np.where(r < 1, (1 - r**2) ** 2, 0.0)
+    s.vertices[idx] -= np.outer(w * depth, n)
+    weight = np.zeros(len(s.vertices))
+    weight[idx] = w
+    if s.label(faces, weight, 0.3, defect_id) == 0:
+        return None
+    return rounded({"radius_mm": radius * 1e3, "depth_mm": depth * 1e3})

@@ -1,0 +1,43 @@
+"""seam_gap: an interrupted weld seam: a stretch of the bead is missing and the joint shows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fields import num_dist
+from .groove import seam_axis
+from .registry import DefectSpec, mm, register, rounded
+from .surface import Surface
+
+
+class SeamGapSpec(DefectSpec):
+    surfaces: str = "weld_seam"
+    length_mm: num_dist(0.5, 100) = {"uniform": [2.0, 8.0]}
+
+
+@register("seam_gap", SeamGapSpec, needs_group="weld_seam")
+def seam_gap(s: Surface, p: SeamGapSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
+    seam = s.group_faces(p.surfaces)
+    c, _, f = s.sample_point(rng, seam)
+    local = seam[s.face_group[seam] == s.face_group[f]]
+    axis = seam_axis(s, local)
+    length = mm(p.length_mm.sample(rng))
+    bead = s.vertices[np.unique(s.faces[local])]
+    radius = float(np.percentile(np.linalg.norm(np.cross(bead - c, axis), axis=1), 90)) + 2e-4
+    # the base metal under that stretch of bead becomes visible: refine it so the label is tight
+    under = np.setdiff1d(s.faces_near(c, length / 2 + radius), seam)
+    under = np.setdiff1d(s.refine_near(c, length / 2 + radius, radius / 5), s.group_faces(p.surfaces))
+    cen = s.vertices[s.faces[under]].mean(axis=1)
+    along = (cen - c) @ axis
+    across = np.linalg.norm(np.cross(cen - c, axis), axis=1)
+    exposed = under[(np.abs(along) < length / 2) & (across < radius)]
+    # remove the bead's faces in the gap
+    seam = s.group_faces(p.surfaces)
+    cs = s.vertices[s.faces[seam]].mean(axis=1)
+    gone = seam[(np.abs((cs - c) @ axis) < length / 2) & (np.linalg.norm(np.cross(cs - c, axis), axis=1) < 3 * radius)]
+    if len(gone) == 0 or len(exposed) == 0:
+        return None
+    new_index = s.remove_faces(gone)
+    s.face_defect[new_index[exposed]] = defect_id
+    s.albedo[np.unique(s.faces[new_index[exposed]])] *= 0.55  # the unfused, oxidised root
+    return rounded({"length_mm": length * 1e3})

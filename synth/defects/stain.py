@@ -1,0 +1,56 @@
+"""stain: oil, rust, heat tint or discolouration: an irregular soft-edged blob, no geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import field_validator
+
+from ..fields import StrDist, num_dist
+from .registry import DefectSpec, mm, register, rounded
+from .surface import Surface, tangent_frame
+
+TINTS = {  # albedo multipliers (linear RGB)
+    "rust": (0.55, 0.26, 0.10),
+    "oil": (0.35, 0.33, 0.28),
+    "heat_tint": (0.75, 0.55, 0.25),
+    "discolouration": (0.7, 0.7, 0.62),
+}
+
+
+class StainSpec(DefectSpec):
+    radius_mm: num_dist(0.5, 200) = {"uniform": [2.0, 15.0]}
+    stain_type: StrDist = {"choice": list(TINTS)}
+
+    @field_validator("stain_type")
+    @classmethod
+    def _known(cls, v):
+        for k in v.values():
+            if k not in TINTS:
+                raise ValueError(f"unknown stain type {k!r} (known: {', '.join(TINTS)})")
+        return v
+
+
+@register("stain", StainSpec)
+def stain(s: Surface, p: StainSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
+    radius = mm(p.radius_mm.sample(rng))
+    kind = str(p.stain_type.sample(rng))
+    c, n, _ = s.sample_point(rng)
+    t1, t2 = tangent_frame(n, rng)
+    faces = s.refine_near(c, 1.5 * radius, radius / 18, n)
+    idx = np.unique(s.faces[faces])
+    rel = s.vertices[idx] - c
+    x, y = rel @ t1, rel @ t2
+    ang = np.arctan2(y, x)
+    k = np.arange(1, 6)
+    amp, ph = rng.uniform(0.04, 0.18, 5) / k**0.5, rng.uniform(0, 2 * np.pi, 5)
+    edge = radius * (1 + (amp[None] * np.sin(np.outer(ang, k) + ph[None])).sum(axis=1))
+    r = np.hypot(x, y)
+    strength = np.clip((edge - r) / (0.35 * radius) + 0.5, 0, 1)  # soft edge: 0.5 at the outline
+    strength *= np.abs(rel @ n) < 0.3 * radius
+    tint = np.array(TINTS[kind]) * rng.uniform(0.85, 1.1, 3)
+    s.albedo[idx] *= 1 - strength[:, None] * (1 - tint[None])
+    weight = np.zeros(len(s.vertices))
+    weight[idx] = strength
+    if s.label(faces, weight, 0.5, defect_id) == 0:
+        return None
+    return rounded({"radius_mm": radius * 1e3, "stain_type": kind})

@@ -1,0 +1,83 @@
+"""Pydantic field types for randomized config values (constants or distributions)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+
+from .distributions import Dist, check_bounds, parse_dist
+
+_DIST_SCHEMA = {
+    "anyOf": [
+        {"type": "number"},
+        {
+            "type": "object",
+            "properties": {"uniform": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+            "required": ["uniform"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"loguniform": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+            "required": ["loguniform"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "normal": {
+                    "type": "object",
+                    "properties": {k: {"type": "number"} for k in ("mean", "std", "min", "max")},
+                    "required": ["mean", "std"],
+                }
+            },
+            "required": ["normal"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "choice": {"type": "array", "items": {"type": "number"}},
+                "weights": {"type": "array", "items": {"type": "number"}},
+            },
+            "required": ["choice"],
+            "additionalProperties": False,
+        },
+    ]
+}
+_STR_DIST_SCHEMA = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "properties": {
+                "choice": {"type": "array", "items": {"type": "string"}},
+                "weights": {"type": "array", "items": {"type": "number"}},
+            },
+            "required": ["choice"],
+            "additionalProperties": False,
+        },
+    ]
+}
+_SER = PlainSerializer(lambda d: d.to_yaml(), return_type=Any)
+
+
+def num_dist(lo: float | None = None, hi: float | None = None):
+    return Annotated[
+        Dist,
+        BeforeValidator(lambda v: parse_dist(v, numeric=True)),
+        AfterValidator(lambda d: check_bounds(d, lo, hi)),
+        _SER,
+        WithJsonSchema(_DIST_SCHEMA),
+    ]
+
+
+StrDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=False)), _SER, WithJsonSchema(_STR_DIST_SCHEMA)]
+AnyNum = num_dist()
+
+
+class Model(BaseModel):
+    """Base of every config section: unknown keys are errors, defaults are validated too."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_default=True)
