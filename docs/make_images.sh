@@ -12,3 +12,8 @@ cp "${train[0]}" docs/images/quickstart_rgb.png   # the frame the label sheet be
 cp "${train[5]}" docs/images/quickstart_rgb_2.png
 "$syn" preview "$tmp/qs" -o docs/images/quickstart_labels.png -n 1
 "$syn" preview "$tmp/bn" -o docs/images/bolts_and_nuts_labels.png -n 1
+# defect gallery: the largest visible instance of each kind, raw pixels beside the exact mask outline
+"$syn" generate configs/surface_defects.yaml -o "$tmp/sd" -n 40 --seed 5 -q
+"$syn" generate configs/weld_seam_inspection.yaml -o "$tmp/wd" -n 40 --seed 5 -q
+"$syn" preview "$tmp/sd" --defects -o docs/images/defects_surface.png -n 16
+"$syn" preview "$tmp/wd" --defects -o docs/images/defects_weld.png -n 16

@@ -163,12 +163,13 @@ def bench(
     rss_frames: Annotated[int, typer.Option("--rss-frames", min=0, help="frames for the memory run (0: skip)")] = 1000,
     out: Annotated[Path, typer.Option("-o", "--out", help="JSON results")] = Path("output/bench.json"),
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
+    defects: Annotated[bool, typer.Option(help="also time the same scene with defects")] = True,
 ) -> None:
-    """Throughput and memory benchmark: end-to-end vs bare RGB render, RSS over a long run."""
+    """Throughput and memory benchmark: end-to-end vs bare RGB render, defects, RSS over a long run."""
     from .tools.bench import run_bench
 
     try:
-        run_bench(_load(config, set_), n, rss_frames, out)
+        run_bench(_load(config, set_), n, rss_frames, out, defects)
     except SynthError as e:
         _fail(e)
 

@@ -47,7 +47,7 @@ def chip(s: Surface, p: ChipSpec, defect_id: int, rng: np.random.Generator) -> d
     h = (v - c) @ plane_n + cut  # height above the cutting plane: material that breaks away
     inside = (h > 0) & (r < size)
     move = np.where(inside, h, 0.0)  # flattened onto the plane: the fresh facet
-    rough = rng.normal(0, 0.02 * size, len(idx)) * inside  # a fracture is not polished
+    rough = rng.normal(0, 0.004 * size, len(idx)) * inside  # a fracture is not polished
     s.vertices[idx] -= np.outer(move + rough, plane_n)
     s.albedo[idx[inside]] = np.minimum(s.albedo[idx[inside]] * 1.15, 1.0)
     weight = np.zeros(len(s.vertices))

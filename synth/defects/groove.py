@@ -130,7 +130,7 @@ def undercut(s: Surface, p: UndercutSpec, defect_id: int, rng: np.random.Generat
     if len(base) == 0:
         return None
     width, length, depth = mm(p.width_mm.sample(rng)), mm(p.length_mm.sample(rng)), mm(p.depth_mm.sample(rng))
-    c, n, _ = s.sample_point(rng, base)
+    c, n, _ = s.sample_point(rng, base, in_view=False)
     t1 = axis - n * (axis @ n)
     t1 /= np.linalg.norm(t1)
     line = smooth_curve(c - t1 * length / 2, t1, np.cross(n, t1), length, 0.02, rng, steps=16)

@@ -16,7 +16,7 @@ class DefectSpec(Model):
     """Where and how often a defect kind appears (shared by every kind)."""
 
     hosts: list[str] = Field(["*"], description="part categories it may appear on ('*': all)")
-    probability: float = Field(0.5, ge=0, le=1, description="chance per part that this kind appears")
+    probability: float = Field(0.2, ge=0, le=1, description="chance per part that this kind appears")
     count: num_dist(1) = Field(1, description="instances per part when it appears")
 
 

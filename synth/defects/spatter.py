@@ -49,7 +49,7 @@ def spatter(s: Surface, p: SpatterSpec, defect_id: int, rng: np.random.Generator
     k = p.droplets.sample_int(rng)
     centres, radii = [], []
     for _ in range(k):
-        q, qn, _ = s.sample_point(rng, near)
+        q, qn, _ = s.sample_point(rng, near, in_view=False)  # droplets scatter around a visible spot
         r = mm(p.diameter_mm.sample(rng)) / 2 * rng.uniform(0.6, 1.0) ** 2
         centres.append(q + qn * 0.35 * r)  # partly sunk in: it welded on
         radii.append(r)

@@ -65,10 +65,14 @@ class Surface:
         ks = [k for k, g in enumerate(self.groups) if g.startswith(prefix)]
         return np.flatnonzero(np.isin(self.face_group, ks))
 
-    def sample_point(self, rng: np.random.Generator, faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
-        """An area-weighted random point on the given faces: (point, face normal, face index)."""
+    def sample_point(
+        self, rng: np.random.Generator, faces: np.ndarray | None = None, in_view: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """An area-weighted random point on the given faces: (point, face normal, face index).
+        With `in_view` (and a camera known), only faces turned to the camera and in the image, and
+        the first of a few candidates that the host itself does not hide from the camera."""
         faces = np.arange(len(self.faces)) if faces is None else faces
-        if self.viewpoint is not None:  # faces turned towards the camera and inside the image
+        if in_view and self.viewpoint is not None:  # faces turned towards the camera and inside the image
             tri = self.vertices[self.faces[faces]].mean(axis=1)
             ok = np.einsum("ij,ij->i", self.viewpoint - tri, self.face_normals[faces]) > 0
             if self.view is not None:
@@ -79,14 +83,15 @@ class Surface:
                 ok &= (uvw[:, 2] > 0) & (u > 0.05 * w) & (u < 0.95 * w) & (v > 0.05 * h) & (v < 0.95 * h)
             faces = faces[ok] if ok.any() else faces
         w = self.face_areas()[faces]
-        tries = 32 if self.occluded is not None else 1
+        check = in_view and self.occluded is not None
+        tries = 16 if check else 1
         fs = faces[rng.choice(len(faces), size=tries, p=w / w.sum())]
         ab = rng.random((tries, 2))
         ab = np.where(ab.sum(axis=1, keepdims=True) > 1, 1 - ab, ab)
         tri = self.vertices[self.faces[fs]]
         pts = tri[:, 0] + ab[:, :1] * (tri[:, 1] - tri[:, 0]) + ab[:, 1:] * (tri[:, 2] - tri[:, 0])
         k = 0
-        if self.occluded is not None:  # the first candidate the host itself does not hide
+        if check:
             seen = np.flatnonzero(~self.occluded(pts))
             k = int(seen[0]) if len(seen) else 0
         return pts[k], self.face_normals[fs[k]].copy(), int(fs[k])

@@ -67,7 +67,7 @@ def sample_defects(
                 params = kind.apply(surface, spec, did, sub)
                 if params is not None:
                     defects.append(Defect(did, name, obj.instance_id, params))
-        if surface is not None:
+        if surface is not None and len(surface.split()[1]):
             host_faces, patch = surface.split()
             used, faces = np.unique(surface.faces[patch], return_inverse=True)
             obj.geometry = DefectGeometry(

@@ -38,12 +38,24 @@ def _warm(renderer, cfg: Config) -> None:
         renderer.render(sample_scene(cfg, i))
 
 
-def run_bench(cfg: Config, n: int, rss_frames: int, out: Path) -> dict:
+def default_defects() -> dict:
+    """Every surface defect kind at its default settings (weld kinds need weld seams)."""
+    from ..defects import KINDS
+
+    return {"kinds": {name: {} for name, k in KINDS.items() if k.needs_group is None}}
+
+
+def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = True) -> dict:
     from ..render import Renderer
     from ..runner import generate
     from ..scene import sample_scene
 
-    cfg = _with(cfg, num_images=n)
+    with_defects = None
+    if defects:
+        with_defects = _with(
+            cfg, num_images=n, defects=cfg.model_dump(mode="json")["defects"] if cfg.defects.enabled() else default_defects()
+        )
+    cfg = _with(cfg, num_images=n, defects={})
     proc = psutil.Process()
     tmp = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     renderer = Renderer.for_config(cfg)
@@ -54,6 +66,20 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path) -> dict:
         generate(cfg, tmp / "e2e", progress=False, renderer=renderer, on_frame=lambda k: stamps.append(time.perf_counter()))
         e2e_total = time.perf_counter() - t0
         e2e_frame = [b - a for a, b in zip([t0] + stamps[:-1], stamps, strict=True)]
+
+        defect_frame = []
+        if with_defects is not None:
+            _warm(renderer, with_defects)
+            t0 = time.perf_counter()
+            stamps = []
+            generate(
+                with_defects,
+                tmp / "defects",
+                progress=False,
+                renderer=renderer,
+                on_frame=lambda k: stamps.append(time.perf_counter()),
+            )
+            defect_frame = [b - a for a, b in zip([t0] + stamps[:-1], stamps, strict=True)]
 
         floor_frame = []
         for i in range(n):
@@ -92,6 +118,16 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path) -> dict:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_mb_at_frame": {str(k): v / 2**20 for k, v in sorted(rss.items())},
     }
+    if defect_frame:
+        kinds = [k for k, _ in with_defects.defects.enabled()]
+        result["defects"] = {
+            "kinds": kinds,
+            "defect_free_fraction": with_defects.defects.defect_free_fraction,
+            "median_s_per_frame": statistics.median(defect_frame),
+            "mean_s_per_frame": statistics.mean(defect_frame),
+            "median_ratio_over_no_defects": statistics.median(defect_frame) / e2e_med,
+            "mean_ratio_over_no_defects": statistics.mean(defect_frame) / statistics.mean(e2e_frame),
+        }
     if 100 in rss and rss_frames in rss and rss_frames > 100:
         result["rss_growth_100_to_last"] = rss[rss_frames] / rss[100] - 1
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +152,15 @@ def table(r: dict) -> str:
         ("end to end / floor", f"{r['ratio_end_to_end_over_floor']:.2f}x (median per frame)"),
         ("peak RSS", f"{r['peak_rss_mb']:.0f} MB"),
     ]
+    if "defects" in r:
+        d = r["defects"]
+        rows.append(
+            (
+                "end to end with defects",
+                f"median {1000 * d['median_s_per_frame']:.0f} ms/frame, mean "
+                f"{1000 * d['mean_s_per_frame']:.0f} ms ({d['mean_ratio_over_no_defects']:.2f}x the mean without)",
+            )
+        )
     for k, v in r["rss_mb_at_frame"].items():
         rows.append((f"RSS at frame {k}", f"{v:.0f} MB"))
     if "rss_growth_100_to_last" in r:
