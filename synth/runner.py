@@ -145,7 +145,7 @@ def generate(
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"
                 image = image_record(scene, name)
-                anns, mask = _annotate(cfg, scene, frame, image, cat_ids)
+                anns, mask = annotate_scene(cfg, scene, frame, image, cat_ids)
                 notes += scene.notes
                 pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, mask, split, name, image, anns, scene.notes, i))
                 while len(pending) > 2:
@@ -174,7 +174,7 @@ def generate(
     )
 
 
-def _annotate(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, int]):
+def annotate_scene(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, int]):
     """Part and defect records of a frame (as `annotations.categories` asks), the image's
     defect counts, and the per-pixel defect class map when `defects.masks` is on."""
     anns = []

@@ -30,21 +30,30 @@ PALETTE = np.array(
 )
 
 
+DEFECT_COLOR = np.array([255, 40, 200], np.uint8)
+
+
+def _color(k: int, ann: dict) -> np.ndarray:
+    return DEFECT_COLOR if "attributes" in ann else PALETTE[k % len(PALETTE)]
+
+
 def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Image:
-    """Masks tinted and outlined, tight boxes, category names."""
+    """Part masks tinted and outlined, defect masks outlined only (so the defect stays visible),
+    tight boxes, category names."""
     img = rgb.astype(np.float32)
     h, w = rgb.shape[:2]
-    masks = [decode(a, h, w) for a in anns]
-    for k, m in enumerate(masks):
-        col = PALETTE[k % len(PALETTE)].astype(np.float32)
-        img[m] = 0.55 * img[m] + 0.45 * col
+    for k, a in enumerate(anns):
+        m = decode(a, h, w)
+        col = _color(k, a).astype(np.float32)
+        if "attributes" not in a:
+            img[m] = 0.55 * img[m] + 0.45 * col
         edge = m & ~(np.roll(m, 1, 0) & np.roll(m, -1, 0) & np.roll(m, 1, 1) & np.roll(m, -1, 1))
         img[edge] = col
     pic = Image.fromarray(img.clip(0, 255).astype(np.uint8))
     d = ImageDraw.Draw(pic)
     for k, a in enumerate(anns):
         x, y, bw, bh = a["bbox"]
-        col = tuple(int(c) for c in PALETTE[k % len(PALETTE)])
+        col = tuple(int(c) for c in _color(k, a))
         d.rectangle([x - 0.5, y - 0.5, x + bw - 0.5, y + bh - 0.5], outline=col)
         label = names.get(a["category_id"], str(a["category_id"]))
         ty = max(0, y - 11)
@@ -81,7 +90,7 @@ def defect_closeups(root: Path, n: int, per_kind: int = 1, size: int = 200) -> l
             raw = Image.fromarray(rgb).crop(box).resize((size, size), Image.LANCZOS)
             edge = m & ~(np.roll(m, 1, 0) & np.roll(m, -1, 0) & np.roll(m, 1, 1) & np.roll(m, -1, 1))
             marked = rgb.copy()
-            marked[edge] = (255, 40, 200)
+            marked[edge] = DEFECT_COLOR
             out = Image.fromarray(marked).crop(box).resize((size, size), Image.NEAREST)
             tile = Image.new("RGB", (2 * size, size + 14), (0, 0, 0))
             tile.paste(raw, (0, 14))
@@ -125,9 +134,8 @@ def from_dataset(root: Path, n: int) -> list[Image.Image]:
 
 def from_config(cfg, n: int) -> list[Image.Image]:
     """Render the first n frames of a config in memory (nothing written)."""
-    from ..annotate import annotate_frame
     from ..render import Renderer
-    from ..runner import preload
+    from ..runner import annotate_scene, preload
     from ..scene import sample_scene
 
     preload(cfg)
@@ -140,7 +148,7 @@ def from_config(cfg, n: int) -> list[Image.Image]:
         for i in range(n):
             scene = sample_scene(cfg, i)
             frame = r.render(scene)
-            anns = annotate_frame(frame.instance_ids, scene, ids, "rle", cfg.annotations.min_visible_pixels)
+            anns, _ = annotate_scene(cfg, scene, frame, {}, ids)
             tiles.append(draw(frame.rgb, anns, names))
     finally:
         r.close()
