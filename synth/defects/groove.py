@@ -44,7 +44,7 @@ def cut_groove(
     """Carve grooves along polylines (half_width: number or function of arc fraction)."""
     hw_max = float(np.max(half_width(np.linspace(0, 1, 33)))) if callable(half_width) else half_width
     pts = np.concatenate(lines)
-    faces = s.refine_near(pts, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=hw_max / 1.5)
+    faces = s.refine_near(pts, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=max(hw_max / 1.5, s.min_edge / 4))
     idx = np.unique(s.faces[faces])
     weight = np.zeros(len(s.vertices))
     for line in lines:

@@ -96,26 +96,9 @@ class Surface:
             k = int(seen[0]) if len(seen) else 0
         return pts[k], self.face_normals[fs[k]].copy(), int(fs[k])
 
-    def faces_near(
-        self, points: np.ndarray, radius: float, normal: np.ndarray | None = None, among: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Faces (of `among`, default all) that come within `radius` of any of `points`, facing
-        like `normal` if given."""
-        points = np.atleast_2d(points)
-        among = np.arange(len(self.faces)) if among is None else among
-        tri = self.vertices[self.faces[among]]
-        lo, hi = points.min(axis=0) - radius, points.max(axis=0) + radius
-        inbox = ((tri.max(axis=1) >= lo) & (tri.min(axis=1) <= hi)).all(axis=1)  # cheap first cut
-        cand, t = among[inbox], tri[inbox]
-        if normal is not None:
-            fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-            facing = fn @ normal > 0.3 * np.linalg.norm(fn, axis=1)
-            cand, t = cand[facing], t[facing]
-        if len(cand) == 0:
-            return cand
-        _, nearest = cKDTree(points).query(t.mean(axis=1))  # the query point nearest each face...
-        closest = trimesh.triangles.closest_point(t, points[nearest])  # ...and its true distance to it
-        return cand[np.linalg.norm(closest - points[nearest], axis=1) <= radius]
+    def faces_near(self, points: np.ndarray, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
+        """Faces that come within `radius` of any of `points` (facing like `normal`, if given)."""
+        return _near(self.vertices, self.faces, points, radius, normal, np.arange(len(self.faces)))
 
     def refine_near(
         self,
@@ -129,49 +112,60 @@ class Surface:
         """Split the faces within `radius` of `points` until their edges are at most `max_edge`
         (no finer than `min_edge`, or `finest` for features that must be resolved below a pixel,
         like a scratch's groove); returns the patch faces. Only faces near the defect are split,
-        so big CAD triangles cost little; the patch meets its neighbours in T-junctions on the
-        old edges, which defects leave in place, so nothing opens."""
+        on a small local copy that is spliced back once, so big CAD triangles and big meshes cost
+        little; the patch meets its neighbours in T-junctions on the old edges, which defects
+        leave in place, so nothing opens."""
         max_edge = max(max_edge, self.min_edge if finest is None else min(self.min_edge, finest))
-        grown = 0
-        near = self.faces_near(points, radius, normal)
+        region = self.faces_near(points, radius, normal)
+        if len(region) == 0:
+            return region
+        gv, lf = np.unique(self.faces[region], return_inverse=True)
+        lf = lf.reshape(-1, 3)
+        lv, lalb = self.vertices[gv], self.albedo[gv]
+        ldef, lgrp, lorig = self.face_defect[region], self.face_group[region], self.face_origin[region]
+        near, grown = np.arange(len(lf)), 0
         while True:
-            tri = self.vertices[self.faces[near]]
-            longest = np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1)
-            big = near[longest > max_edge]
+            tri = lv[lf[near]]
+            big = near[np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1) > max_edge]
             if len(big) == 0 or grown + 3 * len(big) > budget:
                 break
             grown += 3 * len(big)
-            new_index, children = self._subdivide(big)
-            kept = new_index[near]
-            near = self.faces_near(points, radius, normal, among=np.concatenate([kept[kept >= 0], children]))
-        self.touched[np.unique(self.faces[near])] = True  # everything a defect edits lies in its patch
-        return near
-
-    def _subdivide(self, big: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Split `big` faces in four; returns (old -> new index of the other faces, -1 for split
-        ones; the indices of the new faces)."""
-        n_old, n_keep = len(self.vertices), len(self.faces) - len(big)
-        v, f, idx = trimesh.remesh.subdivide(self.vertices, self.faces, face_index=big, return_index=True)
-        keep = np.ones(len(self.faces), bool)
-        keep[big] = False
-        parent = np.empty(len(f), np.int64)
-        parent[:n_keep] = np.flatnonzero(keep)  # untouched faces first, in order; then the children
-        for k, children in idx.items():
-            parent[children] = k
-        fresh = np.arange(len(f)) >= n_keep
-        new_albedo = np.ones((len(v) - n_old, 3))  # an edge midpoint takes its face's mean tint
-        tint = self.albedo[self.faces[parent]].mean(axis=1)
-        for j in range(3):
-            new = f[:, j] >= n_old
-            new_albedo[f[new, j] - n_old] = tint[new]
-        self.albedo = np.vstack([self.albedo, new_albedo])
-        self.touched = np.concatenate([self.touched, np.zeros(len(v) - n_old, bool)])
-        self.vertices, self.faces = v, f
-        self.face_defect = self.face_defect[parent]
-        self.face_group = self.face_group[parent]
-        self.face_origin = np.where(fresh, -1, self.face_origin[parent])
+            n_old, n_keep = len(lv), len(lf) - len(big)
+            lv, nf, idx = trimesh.remesh.subdivide(lv, lf, face_index=big, return_index=True)
+            keep = np.ones(len(lf), bool)
+            keep[big] = False
+            parent = np.empty(len(nf), np.int64)
+            parent[:n_keep] = np.flatnonzero(keep)  # untouched faces first, in order; then the children
+            for k, children in idx.items():
+                parent[children] = k
+            kids = nf[n_keep:]
+            tint = lalb[lf[parent[n_keep:]]].mean(axis=1)  # an edge midpoint takes its face's mean tint
+            new_alb = np.ones((len(lv) - n_old, 3))
+            for j in range(3):
+                new = kids[:, j] >= n_old
+                new_alb[kids[new, j] - n_old] = tint[new]
+            lalb = np.vstack([lalb, new_alb])
+            lf, ldef, lgrp = nf, ldef[parent], lgrp[parent]
+            lorig = np.where(np.arange(len(nf)) >= n_keep, -1, lorig[parent])
+            kept = np.where(keep, np.cumsum(keep) - 1, -1)[near]
+            among = np.concatenate([kept[kept >= 0], np.arange(n_keep, len(nf))])
+            near = _near(lv, lf, points, radius, normal, among)
+        # splice the local copy back: its new vertices are appended, its faces replace the region
+        n_global = len(self.vertices)
+        index = np.concatenate([gv, n_global + np.arange(len(lv) - len(gv))])
+        self.vertices = np.vstack([self.vertices, lv[len(gv) :]])
+        self.albedo = np.vstack([self.albedo, lalb[len(gv) :]])
+        self.touched = np.concatenate([self.touched, np.zeros(len(lv) - len(gv), bool)])
+        self.remove_faces(region)
+        start = len(self.faces)
+        self.faces = np.vstack([self.faces, index[lf]])
+        self.face_defect = np.concatenate([self.face_defect, ldef])
+        self.face_group = np.concatenate([self.face_group, lgrp])
+        self.face_origin = np.concatenate([self.face_origin, lorig])
         self._normals = None
-        return np.where(keep, np.cumsum(keep) - 1, -1), np.flatnonzero(fresh)
+        patch = start + near
+        self.touched[np.unique(self.faces[patch])] = True  # everything a defect edits lies in its patch
+        return patch
 
     def add(self, vertices: np.ndarray, faces: np.ndarray, defect_id: int, albedo: float | np.ndarray = 1.0) -> None:
         """Append new material (droplets, burrs) owned by a defect."""
@@ -212,6 +206,26 @@ class Surface:
 
     def to_trimesh(self) -> trimesh.Trimesh:
         return trimesh.Trimesh(self.vertices, self.faces, process=False)
+
+
+def _near(
+    vertices: np.ndarray, faces: np.ndarray, points: np.ndarray, radius: float, normal: np.ndarray | None, among: np.ndarray
+) -> np.ndarray:
+    """The faces of `among` that come within `radius` of any of `points`, facing like `normal`."""
+    points = np.atleast_2d(points)
+    tri = vertices[faces[among]]
+    lo, hi = points.min(axis=0) - radius, points.max(axis=0) + radius
+    inbox = ((tri.max(axis=1) >= lo) & (tri.min(axis=1) <= hi)).all(axis=1)  # cheap first cut
+    cand, t = among[inbox], tri[inbox]
+    if normal is not None:
+        fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+        facing = fn @ normal > 0.3 * np.linalg.norm(fn, axis=1)
+        cand, t = cand[facing], t[facing]
+    if len(cand) == 0:
+        return cand
+    _, nearest = cKDTree(points).query(t.mean(axis=1))  # the query point nearest each face...
+    closest = trimesh.triangles.closest_point(t, points[nearest])  # ...and its true distance to it
+    return cand[np.linalg.norm(closest - points[nearest], axis=1) <= radius]
 
 
 def tangent_frame(n: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
