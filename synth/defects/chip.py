@@ -23,17 +23,24 @@ def sharp_edges(s: Surface, min_angle_deg: float) -> tuple[np.ndarray, np.ndarra
     return m.face_adjacency_edges[sharp], m.face_adjacency[sharp]
 
 
-@register("chip", ChipSpec)
-def chip(s: Surface, p: ChipSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
-    size = mm(p.size_mm.sample(rng))
-    edges, adj = sharp_edges(s, p.edge_angle_deg)
+def pick_sharp_edge(s: Surface, min_angle_deg: float, rng: np.random.Generator):
+    """A random sharp edge, longer ones likelier: (end a, end b, normal of each side) or None."""
+    edges, adj = sharp_edges(s, min_angle_deg)
     if len(edges) == 0:
         return None
     length = np.linalg.norm(s.vertices[edges[:, 0]] - s.vertices[edges[:, 1]], axis=1)
     k = int(rng.choice(len(edges), p=length / length.sum()))
-    a, b = s.vertices[edges[k, 0]], s.vertices[edges[k, 1]]
+    return s.vertices[edges[k, 0]], s.vertices[edges[k, 1]], s.face_normals[adj[k, 0]], s.face_normals[adj[k, 1]]
+
+
+@register("chip", ChipSpec)
+def chip(s: Surface, p: ChipSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
+    size = mm(p.size_mm.sample(rng))
+    edge = pick_sharp_edge(s, p.edge_angle_deg, rng)
+    if edge is None:
+        return None
+    a, b, n1, n2 = edge
     c = a + rng.uniform(0.1, 0.9) * (b - a)
-    n1, n2 = s.face_normals[adj[k, 0]], s.face_normals[adj[k, 1]]
     bis = n1 + n2
     bis /= np.linalg.norm(bis)
     tilt = rng.normal(0, 0.25, 3)

@@ -97,6 +97,14 @@ def _crack(s: Surface, p: CrackSpec, defect_id: int, rng: np.random.Generator, w
     return rounded({"width_mm": width * 1e3, "length_mm": length * 1e3, "depth_mm": depth * 1e3, "branched": bool(branched)})
 
 
+def pick_seam(s: Surface, surfaces: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A point on a random seam in view: (point, that seam's faces, its main direction)."""
+    seam = s.group_faces(surfaces)
+    c, _, f = s.sample_point(rng, seam)
+    local = seam[s.face_group[seam] == s.face_group[f]]
+    return c, local, seam_axis(s, local)
+
+
 def seam_axis(s: Surface, faces: np.ndarray) -> np.ndarray:
     """Main direction of the seam faces near a point (principal axis of their vertices)."""
     v = s.vertices[np.unique(s.faces[faces])]
@@ -111,19 +119,15 @@ def crack(s: Surface, p: CrackSpec, defect_id: int, rng: np.random.Generator) ->
 
 @register("weld_crack", WeldCrackSpec, needs_group="weld_seam")
 def weld_crack(s: Surface, p: WeldCrackSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
-    seam = s.group_faces(p.surfaces)
-    c, _, f = s.sample_point(rng, seam)
-    local = seam[s.face_group[seam] == s.face_group[f]]
-    return _crack(s, p, defect_id, rng, local, seam_axis(s, local))
+    _, local, axis = pick_seam(s, p.surfaces, rng)
+    return _crack(s, p, defect_id, rng, local, axis)
 
 
 @register("undercut", UndercutSpec, needs_group="weld_seam")
 def undercut(s: Surface, p: UndercutSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
     """A groove in the base metal along the toe of the bead."""
+    _, local, axis = pick_seam(s, p.surfaces, rng)
     seam = s.group_faces(p.surfaces)
-    _, _, f = s.sample_point(rng, seam)
-    local = seam[s.face_group[seam] == s.face_group[f]]
-    axis = seam_axis(s, local)
     seam_pts = s.vertices[np.unique(s.faces[local])]
     base = np.setdiff1d(s.faces_near(seam_pts, 0.0015), seam)  # base metal right beside the bead
     base = base[np.abs(s.face_normals[base] @ axis) < 0.3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fields import num_dist
-from .groove import seam_axis
+from .groove import pick_seam
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
 
@@ -17,15 +17,11 @@ class SeamGapSpec(DefectSpec):
 
 @register("seam_gap", SeamGapSpec, needs_group="weld_seam")
 def seam_gap(s: Surface, p: SeamGapSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
-    seam = s.group_faces(p.surfaces)
-    c, _, f = s.sample_point(rng, seam)
-    local = seam[s.face_group[seam] == s.face_group[f]]
-    axis = seam_axis(s, local)
+    c, local, axis = pick_seam(s, p.surfaces, rng)
     length = mm(p.length_mm.sample(rng))
     bead = s.vertices[np.unique(s.faces[local])]
     radius = float(np.percentile(np.linalg.norm(np.cross(bead - c, axis), axis=1), 90)) + 2e-4
     # the base metal under that stretch of bead becomes visible: refine it so the label is tight
-    under = np.setdiff1d(s.faces_near(c, length / 2 + radius), seam)
     under = np.setdiff1d(s.refine_near(c, length / 2 + radius, radius / 5), s.group_faces(p.surfaces))
     cen = s.vertices[s.faces[under]].mean(axis=1)
     along = (cen - c) @ axis

@@ -7,7 +7,7 @@ import numpy as np
 import trimesh
 
 from ..fields import num_dist
-from .chip import sharp_edges
+from .chip import pick_sharp_edge
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
 
@@ -59,14 +59,12 @@ def spatter(s: Surface, p: SpatterSpec, defect_id: int, rng: np.random.Generator
 
 @register("burr", BurrSpec, adds_material=True)
 def burr(s: Surface, p: BurrSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
-    edges, adj = sharp_edges(s, p.edge_angle_deg)
-    if len(edges) == 0:
+    edge = pick_sharp_edge(s, p.edge_angle_deg, rng)
+    if edge is None:
         return None
-    length = np.linalg.norm(s.vertices[edges[:, 0]] - s.vertices[edges[:, 1]], axis=1)
-    k = int(rng.choice(len(edges), p=length / length.sum()))
-    a, b = s.vertices[edges[k, 0]], s.vertices[edges[k, 1]]
+    a, b, n1, n2 = edge
     d = (b - a) / max(np.linalg.norm(b - a), 1e-12)
-    out = s.face_normals[adj[k, 0]] + s.face_normals[adj[k, 1]]
+    out = n1 + n2
     out /= np.linalg.norm(out)
     L = min(mm(p.length_mm.sample(rng)), float(np.linalg.norm(b - a)))
     h = mm(p.height_mm.sample(rng))
