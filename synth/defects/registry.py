@@ -25,19 +25,18 @@ class Kind:
     name: str
     spec: type[DefectSpec]
     apply: Callable[[Surface, DefectSpec, int, np.random.Generator], dict | None]
-    adds_material: bool = False
     needs_group: str | None = None  # e.g. "weld_seam": only on hosts with such face groups
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def register(name: str, spec: type[DefectSpec], adds_material: bool = False, needs_group: str | None = None):
+def register(name: str, spec: type[DefectSpec], needs_group: str | None = None):
     """Decorator: `apply(surface, spec, defect_id, rng)` edits the surface and returns the
     defect's parameters in mm (for the annotation), or None when it found no place."""
 
     def deco(fn):
-        KINDS[name] = Kind(name, spec, fn, adds_material, needs_group)
+        KINDS[name] = Kind(name, spec, fn, needs_group)
         return fn
 
     return deco

@@ -37,7 +37,7 @@ def _add_balls(s: Surface, centres: list, radii: list, defect_id: int, albedo) -
     s.add(np.vstack(vs), np.vstack(fs), defect_id, albedo)
 
 
-@register("spatter", SpatterSpec, adds_material=True)
+@register("spatter", SpatterSpec)
 def spatter(s: Surface, p: SpatterSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
     seam = s.group_faces(p.surfaces) if p.surfaces else None
     if seam is not None and len(seam) == 0:
@@ -57,7 +57,7 @@ def spatter(s: Surface, p: SpatterSpec, defect_id: int, rng: np.random.Generator
     return rounded({"droplets": k, "max_diameter_mm": 2e3 * max(radii)})
 
 
-@register("burr", BurrSpec, adds_material=True)
+@register("burr", BurrSpec)
 def burr(s: Surface, p: BurrSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
     edge = pick_sharp_edge(s, p.edge_angle_deg, rng)
     if edge is None:

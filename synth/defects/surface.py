@@ -204,9 +204,6 @@ class Surface:
         dirty = (self.face_origin < 0) | self.touched[self.faces].any(axis=1)
         return self.face_origin[~dirty], np.flatnonzero(dirty)
 
-    def to_trimesh(self) -> trimesh.Trimesh:
-        return trimesh.Trimesh(self.vertices, self.faces, process=False)
-
 
 def _near(
     vertices: np.ndarray, faces: np.ndarray, points: np.ndarray, radius: float, normal: np.ndarray | None, among: np.ndarray
