@@ -14,23 +14,18 @@ class ChipSpec(DefectSpec):
     edge_angle_deg: float = 45.0
 
 
-def sharp_edges(s: Surface, min_angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """(edge vertex pairs, adjacent face pairs) of edges sharper than `min_angle_deg`."""
-    import trimesh
-
-    m = trimesh.Trimesh(s.vertices, s.faces, process=False)
-    sharp = m.face_adjacency_angles > np.radians(min_angle_deg)
-    return m.face_adjacency_edges[sharp], m.face_adjacency[sharp]
-
-
 def pick_sharp_edge(s: Surface, min_angle_deg: float, rng: np.random.Generator):
-    """A random sharp edge, longer ones likelier: (end a, end b, normal of each side) or None."""
-    edges, adj = sharp_edges(s, min_angle_deg)
+    """A random sharp edge of the part (from the unedited mesh, whose adjacency trimesh caches),
+    longer ones likelier: (end a, end b, normal of each side) or None."""
+    m = s.host
+    sharp = m.face_adjacency_angles > np.radians(min_angle_deg)
+    edges, adj = m.face_adjacency_edges[sharp], m.face_adjacency[sharp]
     if len(edges) == 0:
         return None
-    length = np.linalg.norm(s.vertices[edges[:, 0]] - s.vertices[edges[:, 1]], axis=1)
+    v = m.vertices
+    length = np.linalg.norm(v[edges[:, 0]] - v[edges[:, 1]], axis=1)
     k = int(rng.choice(len(edges), p=length / length.sum()))
-    return s.vertices[edges[k, 0]], s.vertices[edges[k, 1]], s.face_normals[adj[k, 0]], s.face_normals[adj[k, 1]]
+    return v[edges[k, 0]], v[edges[k, 1]], m.face_normals[adj[k, 0]], m.face_normals[adj[k, 1]]
 
 
 @register("chip", ChipSpec)

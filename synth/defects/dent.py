@@ -17,9 +17,10 @@ class DentSpec(DefectSpec):
 @register("dent", DentSpec)
 def dent(s: Surface, p: DentSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
     radius, depth = mm(p.radius_mm.sample(rng)), mm(p.depth_mm.sample(rng))
+    radius = min(radius, 0.15 * s.size)  # a dent wider than the part is a bent part
     depth = min(depth, 0.4 * radius)
     c, n, _ = s.sample_point(rng)
-    faces = s.refine_near(c, 1.3 * radius, radius / 14, n)
+    faces = s.refine_near(c, 1.3 * radius, radius / 10, n)
     idx = np.unique(s.faces[faces])
     rel = s.vertices[idx] - c
     r = np.linalg.norm(rel - np.outer(rel @ n, n), axis=1) / radius

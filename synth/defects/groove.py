@@ -62,6 +62,7 @@ def cut_groove(
 @register("scratch", ScratchSpec)
 def scratch(s: Surface, p: ScratchSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
     width, length, depth = mm(p.width_mm.sample(rng)), mm(p.length_mm.sample(rng)), mm(p.depth_mm.sample(rng))
+    length = min(length, 0.6 * s.size)
     c, n, _ = s.sample_point(rng)
     t1, t2 = tangent_frame(n, rng)
     line = smooth_curve(c, t1, t2, length, 0.06, rng)
@@ -72,6 +73,7 @@ def scratch(s: Surface, p: ScratchSpec, defect_id: int, rng: np.random.Generator
 
 def _crack(s: Surface, p: CrackSpec, defect_id: int, rng: np.random.Generator, where, along: np.ndarray | None):
     width, length, depth = mm(p.width_mm.sample(rng)), mm(p.length_mm.sample(rng)), mm(p.depth_mm.sample(rng))
+    length = min(length, 0.6 * s.size)
     c, n, _ = s.sample_point(rng, where)
     t1, t2 = tangent_frame(n, rng)
     if along is not None:  # run along the weld bead

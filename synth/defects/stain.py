@@ -32,11 +32,11 @@ class StainSpec(DefectSpec):
 
 @register("stain", StainSpec)
 def stain(s: Surface, p: StainSpec, defect_id: int, rng: np.random.Generator) -> dict | None:
-    radius = mm(p.radius_mm.sample(rng))
+    radius = min(mm(p.radius_mm.sample(rng)), 0.2 * s.size)
     kind = str(p.stain_type.sample(rng))
     c, n, _ = s.sample_point(rng)
     t1, t2 = tangent_frame(n, rng)
-    faces = s.refine_near(c, 1.5 * radius, radius / 18, n)
+    faces = s.refine_near(c, 1.5 * radius, radius / 12, n)
     idx = np.unique(s.faces[faces])
     rel = s.vertices[idx] - c
     x, y = rel @ t1, rel @ t2

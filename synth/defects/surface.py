@@ -25,10 +25,11 @@ class Surface:
     touched: np.ndarray  # (n,) vertices a defect may have moved or tinted
     groups: list[str]
     albedo: np.ndarray  # (n, 3) multiplier of the base colour
-    min_edge: float = 0.0  # no refinement finer than this (half a pixel where the camera sees it)
+    min_edge: float = 0.0  # no refinement finer than this (a pixel where the camera sees it)
     viewpoint: np.ndarray | None = None  # camera position in mesh coordinates: place defects in view
     view: tuple[np.ndarray, int, int] | None = None  # (3x4 projection in mesh coordinates, width, height)
     occluded: Callable[[np.ndarray], np.ndarray] | None = None  # points -> True where the host hides them
+    host: trimesh.Trimesh | None = None  # the unedited mesh (cached per process: read only)
     _normals: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -46,6 +47,7 @@ class Surface:
             touched=np.zeros(len(mesh.vertices), bool),
             groups=groups,
             albedo=np.ones((len(mesh.vertices), 3)),
+            host=mesh,
         )
 
     @property
@@ -55,6 +57,11 @@ class Surface:
             n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
             self._normals = n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
         return self._normals
+
+    @property
+    def size(self) -> float:
+        """The part's largest extent (metres): defects are kept in proportion to it."""
+        return float(np.ptp(self.host.vertices if self.host is not None else self.vertices, axis=0).max())
 
     def face_areas(self) -> np.ndarray:
         tri = self.vertices[self.faces]
@@ -68,13 +75,19 @@ class Surface:
     def sample_point(
         self, rng: np.random.Generator, faces: np.ndarray | None = None, in_view: bool = True
     ) -> tuple[np.ndarray, np.ndarray, int]:
-        """An area-weighted random point on the given faces: (point, face normal, face index).
+        """An area-weighted random point on the given faces (default: anywhere on the part): (point,
+        face normal, face index; of the unedited mesh when no faces are given).
         With `in_view` (and a camera known), only faces turned to the camera and in the image, and
         the first of a few candidates that the host itself does not hide from the camera."""
-        faces = np.arange(len(self.faces)) if faces is None else faces
+        # anywhere on the part: draw from the unedited mesh, whose per-face tables are cached
+        whole = faces is None and self.host is not None
+        triangles = self.host.triangles if whole else self.vertices[self.faces]
+        normals = self.host.face_normals if whole else self.face_normals
+        areas = self.host.area_faces if whole else self.face_areas()
+        faces = np.arange(len(triangles)) if faces is None else faces
         if in_view and self.viewpoint is not None:  # faces turned towards the camera and inside the image
-            tri = self.vertices[self.faces[faces]].mean(axis=1)
-            ok = np.einsum("ij,ij->i", self.viewpoint - tri, self.face_normals[faces]) > 0
+            tri = (self.host.triangles_center if whole else triangles.mean(axis=1))[faces]
+            ok = np.einsum("ij,ij->i", self.viewpoint - tri, normals[faces]) > 0
             if self.view is not None:
                 proj, w, h = self.view
                 uvw = np.c_[tri, np.ones(len(tri))] @ proj.T
@@ -82,19 +95,19 @@ class Surface:
                     u, v = uvw[:, 0] / uvw[:, 2], uvw[:, 1] / uvw[:, 2]
                 ok &= (uvw[:, 2] > 0) & (u > 0.05 * w) & (u < 0.95 * w) & (v > 0.05 * h) & (v < 0.95 * h)
             faces = faces[ok] if ok.any() else faces
-        w = self.face_areas()[faces]
+        w = areas[faces]
         check = in_view and self.occluded is not None
         tries = 16 if check else 1
         fs = faces[rng.choice(len(faces), size=tries, p=w / w.sum())]
         ab = rng.random((tries, 2))
         ab = np.where(ab.sum(axis=1, keepdims=True) > 1, 1 - ab, ab)
-        tri = self.vertices[self.faces[fs]]
+        tri = triangles[fs]
         pts = tri[:, 0] + ab[:, :1] * (tri[:, 1] - tri[:, 0]) + ab[:, 1:] * (tri[:, 2] - tri[:, 0])
         k = 0
         if check:
             seen = np.flatnonzero(~self.occluded(pts))
             k = int(seen[0]) if len(seen) else 0
-        return pts[k], self.face_normals[fs[k]].copy(), int(fs[k])
+        return pts[k], normals[fs[k]].copy(), int(fs[k])
 
     def faces_near(self, points: np.ndarray, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
         """Faces that come within `radius` of any of `points` (facing like `normal`, if given)."""
@@ -124,32 +137,32 @@ class Surface:
         lv, lalb = self.vertices[gv], self.albedo[gv]
         ldef, lgrp, lorig = self.face_defect[region], self.face_group[region], self.face_origin[region]
         near, grown = np.arange(len(lf)), 0
+        tree = cKDTree(np.atleast_2d(points))
         while True:
             tri = lv[lf[near]]
             big = near[np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1) > max_edge]
-            if len(big) == 0 or grown + 3 * len(big) > budget:
+            if len(big) == 0 or grown + len(big) > budget:
                 break
-            grown += 3 * len(big)
-            n_old, n_keep = len(lv), len(lf) - len(big)
-            lv, nf, idx = trimesh.remesh.subdivide(lv, lf, face_index=big, return_index=True)
+            grown += len(big)
+            n_keep = len(lf) - len(big)
             keep = np.ones(len(lf), bool)
             keep[big] = False
-            parent = np.empty(len(nf), np.int64)
-            parent[:n_keep] = np.flatnonzero(keep)  # untouched faces first, in order; then the children
-            for k, children in idx.items():
-                parent[children] = k
-            kids = nf[n_keep:]
-            tint = lalb[lf[parent[n_keep:]]].mean(axis=1)  # an edge midpoint takes its face's mean tint
-            new_alb = np.ones((len(lv) - n_old, 3))
-            for j in range(3):
-                new = kids[:, j] >= n_old
-                new_alb[kids[new, j] - n_old] = tint[new]
-            lalb = np.vstack([lalb, new_alb])
-            lf, ldef, lgrp = nf, ldef[parent], lgrp[parent]
-            lorig = np.where(np.arange(len(nf)) >= n_keep, -1, lorig[parent])
+            lv, lalb, children = _bisect(lv, lalb, lf[big])
+            parent = np.concatenate([np.flatnonzero(keep), np.repeat(big, 2)])
+            lf = np.vstack([lf[keep], children])
+            ldef, lgrp = ldef[parent], lgrp[parent]
+            lorig = np.where(np.arange(len(lf)) >= n_keep, -1, lorig[parent])
             kept = np.where(keep, np.cumsum(keep) - 1, -1)[near]
-            among = np.concatenate([kept[kept >= 0], np.arange(n_keep, len(nf))])
-            near = _near(lv, lf, points, radius, normal, among)
+            kids = np.arange(n_keep, len(lf))
+            # children whose corners all lie within the radius are near: only the rim needs the test
+            d, _ = tree.query(lv[lf[kids]].reshape(-1, 3))
+            inside = (d.reshape(-1, 3) <= radius).all(axis=1)
+            if normal is not None:
+                t = lv[lf[kids]]
+                fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+                inside &= fn @ normal > 0.3 * np.linalg.norm(fn, axis=1)
+            rim = _near(lv, lf, points, radius, normal, kids[~inside])
+            near = np.concatenate([kept[kept >= 0], kids[inside], rim])
         # splice the local copy back: its new vertices are appended, its faces replace the region
         n_global = len(self.vertices)
         index = np.concatenate([gv, n_global + np.arange(len(lv) - len(gv))])
@@ -203,6 +216,25 @@ class Surface:
         The renderer draws the first from its cached mesh and only re-shades the patch."""
         dirty = (self.face_origin < 0) | self.touched[self.faces].any(axis=1)
         return self.face_origin[~dirty], np.flatnonzero(dirty)
+
+
+def _bisect(v: np.ndarray, albedo: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each face across its longest edge (two children, same orientation). Unlike a split in
+    four this also fixes slivers, which CAD meshes are full of. Faces that split a shared edge share
+    its midpoint; a neighbour that does not split it meets it in a T-junction on the old edge."""
+    e = np.stack([faces, np.roll(faces, -1, axis=1)], axis=2)  # edges (i, i+1) per face
+    length = np.linalg.norm(v[e[..., 0]] - v[e[..., 1]], axis=2)
+    k = length.argmax(axis=1)
+    rows = np.arange(len(faces))
+    a, b, c = faces[rows, k], faces[rows, (k + 1) % 3], faces[rows, (k + 2) % 3]
+    keys, inverse = np.unique(np.sort(np.stack([a, b], axis=1), axis=1), axis=0, return_inverse=True)
+    mid = len(v) + inverse.ravel()
+    v = np.vstack([v, (v[keys[:, 0]] + v[keys[:, 1]]) / 2])
+    albedo = np.vstack([albedo, (albedo[keys[:, 0]] + albedo[keys[:, 1]]) / 2])
+    children = np.empty((2 * len(faces), 3), np.int64)
+    children[0::2] = np.stack([a, mid, c], axis=1)
+    children[1::2] = np.stack([mid, b, c], axis=1)
+    return v, albedo, children
 
 
 def _near(

@@ -32,7 +32,7 @@ def sample_defects(
 ) -> list[Defect]:
     """Edit the objects' geometry in place; returns the defects placed. Draws a fixed pattern of
     variates per (object, kind), so one kind's settings do not reshuffle the others. `min_edge`
-    (about half a pixel at the parts) keeps edited patches no finer than the camera can see;
+    (about a pixel at the parts) keeps edited patches no finer than the camera can see;
     with `defects.facing_camera` defects are placed on faces turned towards the camera and in the image (other
     parts can still hide them: the label pass decides what is visible)."""
     kinds = cfg.defects.enabled()

@@ -87,7 +87,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     )
     cam_pos = -camera.world_to_camera[:3, :3].T @ camera.world_to_camera[:3, 3]
     pixel = float(np.linalg.norm(cam_pos - centre)) / camera.K[0, 0]  # metres per pixel at the parts
-    defects = sample_defects(cfg, objects, rng, min_edge=0.5 * pixel, camera=camera)
+    defects = sample_defects(cfg, objects, rng, min_edge=pixel, camera=camera)
     return Scene(
         frame_index=frame_index,
         seed=seed,
