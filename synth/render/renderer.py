@@ -153,11 +153,14 @@ class Renderer:
         return self._env[name]
 
     def _rest(self, obj) -> pv.PolyData:
-        """The host faces no defect touched, cut from the cached mesh (its normals reused)."""
+        """The host faces no defect touched, cut from the cached mesh. It shares the cached mesh's
+        point and normal arrays, so VTK's buffer cache reuses their uploads; only indices change."""
         cached = self._polydata(obj.mesh_path, obj.units)
         cells = cached.faces.reshape(-1, 4)[obj.geometry.host_faces]
-        pd = pv.PolyData(cached.points, cells.ravel())
-        pd.point_data["Normals"] = cached.point_data["Normals"]
+        pd = pv.PolyData()
+        pd.SetPoints(cached.GetPoints())
+        pd.GetPointData().SetNormals(cached.GetPointData().GetNormals())
+        pd.SetPolys(pv.CellArray(cells.ravel()))
         return pd
 
     def _support_polydata(self, size: float) -> pv.PolyData:
