@@ -138,9 +138,13 @@ def generate(
         dynamic_ncols=True,
     )
     try:
-        with ThreadPoolExecutor(max_workers=1) as io_pool:  # encoding and writing overlap the next render
-            for i in todo:
-                scene = sample_scene(cfg, i)
+        # the next scene is sampled while this one renders; encoding and writing overlap the next render
+        with ThreadPoolExecutor(max_workers=1) as io_pool, ThreadPoolExecutor(max_workers=1) as sampler:
+            ahead = deque(sampler.submit(sample_scene, cfg, i) for i in todo[:1])
+            for k, i in enumerate(todo):
+                if k + 1 < len(todo):
+                    ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
+                scene = ahead.popleft().result()
                 frame = renderer.render(scene)
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"

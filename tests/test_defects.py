@@ -148,3 +148,48 @@ def test_defect_config_errors():
     raw["defects"]["kinds"] = {"dent": {"radius_mm": {"uniform": [5, 1]}}}
     with pytest.raises(SynthError, match=r"defects\.kinds\.dent\.radius_mm\.uniform: min 5 > max 1"):
         config_from_dict(raw)
+
+
+def test_many_defects_get_a_label_pass_of_their_own(renderer):
+    """Defect ids ride in the label pass's third byte while they fit 8 bits; beyond that a
+    separate defect pass must give the same maps."""
+    raw = kind_config("stain")
+    raw["defects"]["kinds"] = {"stain": {"probability": 1.0, "count": 3}, "pit": {"probability": 1.0, "count": 2}}
+    cfg = config_from_dict(raw)
+    scene = next(s for s in (sample_scene(cfg, i) for i in range(12)) if len(s.defects) >= 2)
+    small = renderer.render(scene)
+    assert (small.defect_ids > 0).sum() > 20
+    shift = 300  # past 8 bits
+    for d in scene.defects:
+        d.defect_id += shift
+    for o in scene.objects:
+        if o.geometry is not None:
+            o.geometry.face_defect = np.where(o.geometry.face_defect > 0, o.geometry.face_defect + shift, 0)
+    big = renderer.render(scene)
+    assert (big.instance_ids == small.instance_ids).all()
+    assert (big.defect_ids == np.where(small.defect_ids > 0, small.defect_ids + shift, 0)).all()
+    assert (big.rgb == small.rgb).all()
+
+
+def test_refinement_is_local_fine_and_conforming():
+    """Refining near a point splits only nearby faces down to the target edge, keeps the area and
+    leaves no T-junction: every edge off the square's border is shared by exactly two faces."""
+    import trimesh
+
+    from synth.defects.surface import Surface
+
+    square = trimesh.Trimesh([[0, 0, 0], [0.1, 0, 0], [0.1, 0.1, 0], [0, 0.1, 0]], [[0, 1, 2], [0, 2, 3]], process=False)
+    s = Surface.from_mesh(square, {})
+    centre = np.array([0.03, 0.05, 0.0])
+    patch = s.refine_near(centre, 0.01, 0.001, normal=np.array([0.0, 0.0, 1.0]))
+    tri = s.vertices[s.faces]
+    longest = np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1)
+    dist = np.linalg.norm(tri.mean(axis=1) - centre, axis=1)
+    assert (longest[dist < 0.01] <= 0.001 + 1e-12).all()
+    assert len(patch) > 300 and (dist[patch] < 0.012).all()
+    assert np.isclose(s.face_areas().sum(), 0.01)
+    edges = np.sort(np.concatenate([s.faces[:, [0, 1]], s.faces[:, [1, 2]], s.faces[:, [2, 0]]]), axis=1)
+    uniq, count = np.unique(edges, axis=0, return_counts=True)
+    ends = s.vertices[uniq]
+    on_border = ((np.isclose(ends, 0) | np.isclose(ends, 0.1))[..., :2].all(axis=1)).any(axis=1)
+    assert (count[~on_border] == 2).all() and (count[on_border] == 1).all()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..fields import num_dist
+from .kernels import distance_to_polyline
 from .registry import DefectSpec, mm, register, rounded
-from .surface import Surface, distance_to_polyline, smooth_curve, tangent_frame
+from .surface import Surface, smooth_curve, tangent_frame
 
 
 class ScratchSpec(DefectSpec):
@@ -43,13 +44,12 @@ def cut_groove(
 ) -> int:
     """Carve grooves along polylines (half_width: number or function of arc fraction)."""
     hw_max = float(np.max(half_width(np.linspace(0, 1, 33)))) if callable(half_width) else half_width
-    pts = np.concatenate(lines)
-    faces = s.refine_near(pts, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=max(hw_max / 1.5, s.min_edge / 4))
+    faces = s.refine_near(lines, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=max(hw_max / 1.5, s.min_edge / 4))
     idx = np.unique(s.faces[faces])
     weight = np.zeros(len(s.vertices))
     for line in lines:
         rel = s.vertices[idx]
-        d, frac = distance_to_polyline(rel - np.outer((rel - line[0]) @ normal, normal), line)
+        d, frac = distance_to_polyline(np.ascontiguousarray(rel - np.outer((rel - line[0]) @ normal, normal)), line)
         hw = half_width(frac) if callable(half_width) else np.full(len(idx), half_width)
         x = d / hw
         w = np.where(x < 1, 1 - x**2, 0.0)

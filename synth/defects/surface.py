@@ -7,12 +7,12 @@ they touch, so a frame's cost grows with the defects, not with the host mesh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from scipy.spatial import cKDTree
+
+from .kernels import first_unoccluded, near_faces, refine
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Surface:
     min_edge: float = 0.0  # no refinement finer than this (a pixel where the camera sees it)
     viewpoint: np.ndarray | None = None  # camera position in mesh coordinates: place defects in view
     view: tuple[np.ndarray, int, int] | None = None  # (3x4 projection in mesh coordinates, width, height)
-    occluded: Callable[[np.ndarray], np.ndarray] | None = None  # points -> True where the host hides them
+    occluders: np.ndarray | None = None  # (m, 3, 3) triangles that may hide a point from `viewpoint`
     host: trimesh.Trimesh | None = None  # the unedited mesh (cached per process: read only)
     _normals: np.ndarray | None = field(default=None, repr=False)
 
@@ -96,7 +96,7 @@ class Surface:
                 ok &= (uvw[:, 2] > 0) & (u > 0.05 * w) & (u < 0.95 * w) & (v > 0.05 * h) & (v < 0.95 * h)
             faces = faces[ok] if ok.any() else faces
         w = areas[faces]
-        check = in_view and self.occluded is not None
+        check = in_view and self.occluders is not None and self.viewpoint is not None
         tries = 16 if check else 1
         fs = faces[rng.choice(len(faces), size=tries, p=w / w.sum())]
         ab = rng.random((tries, 2))
@@ -105,78 +105,54 @@ class Surface:
         pts = tri[:, 0] + ab[:, :1] * (tri[:, 1] - tri[:, 0]) + ab[:, 1:] * (tri[:, 2] - tri[:, 0])
         k = 0
         if check:
-            seen = np.flatnonzero(~self.occluded(pts))
-            k = int(seen[0]) if len(seen) else 0
+            k = max(first_unoccluded(self.viewpoint, pts, self.occluders, 1e-3), 0)
         return pts[k], normals[fs[k]].copy(), int(fs[k])
 
-    def faces_near(self, points: np.ndarray, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
-        """Faces that come within `radius` of any of `points` (facing like `normal`, if given)."""
-        return _near(self.vertices, self.faces, points, radius, normal, np.arange(len(self.faces)))
+    def faces_near(self, where, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
+        """Faces that come within `radius` of `where` (points, or a list of polylines), facing like
+        `normal` if given."""
+        a, b = segments(where)
+        return near_faces(self.vertices, self.faces, np.arange(len(self.faces)), a, b, radius, *_facing(normal))
 
     def refine_near(
         self,
-        points: np.ndarray,
+        where,
         radius: float,
         max_edge: float,
         normal: np.ndarray | None = None,
         finest: float | None = None,
         budget: int = 30000,
     ) -> np.ndarray:
-        """Split the faces within `radius` of `points` until their edges are at most `max_edge`
-        (no finer than `min_edge`, or `finest` for features that must be resolved below a pixel,
-        like a scratch's groove); returns the patch faces. Only faces near the defect are split,
-        on a small local copy that is spliced back once, so big CAD triangles and big meshes cost
-        little; the patch meets its neighbours in T-junctions on the old edges, which defects
-        leave in place, so nothing opens."""
+        """Split the faces within `radius` of `where` (points, or a list of polylines) until their
+        edges are at most `max_edge` (no finer than `min_edge`, or `finest` for features that must
+        be resolved below a pixel, like a scratch's groove); returns the patch faces. Only faces
+        near the defect are split, on a small local copy spliced back once, so big CAD triangles
+        and big meshes cost little; the patch is conforming inside and meets its neighbours in
+        T-junctions on the old edges, where defects leave the surface in place."""
         max_edge = max(max_edge, self.min_edge if finest is None else min(self.min_edge, finest))
-        region = self.faces_near(points, radius, normal)
+        a, b = segments(where)
+        region = near_faces(self.vertices, self.faces, np.arange(len(self.faces)), a, b, radius, *_facing(normal))
         if len(region) == 0:
             return region
         gv, lf = np.unique(self.faces[region], return_inverse=True)
-        lf = lf.reshape(-1, 3)
-        lv, lalb = self.vertices[gv], self.albedo[gv]
-        ldef, lgrp, lorig = self.face_defect[region], self.face_group[region], self.face_origin[region]
-        near, grown = np.arange(len(lf)), 0
-        tree = cKDTree(np.atleast_2d(points))
-        while True:
-            tri = lv[lf[near]]
-            big = near[np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1) > max_edge]
-            if len(big) == 0 or grown + len(big) > budget:
-                break
-            grown += len(big)
-            n_keep = len(lf) - len(big)
-            keep = np.ones(len(lf), bool)
-            keep[big] = False
-            lv, lalb, children = _bisect(lv, lalb, lf[big])
-            parent = np.concatenate([np.flatnonzero(keep), np.repeat(big, 2)])
-            lf = np.vstack([lf[keep], children])
-            ldef, lgrp = ldef[parent], lgrp[parent]
-            lorig = np.where(np.arange(len(lf)) >= n_keep, -1, lorig[parent])
-            kept = np.where(keep, np.cumsum(keep) - 1, -1)[near]
-            kids = np.arange(n_keep, len(lf))
-            # children whose corners all lie within the radius are near: only the rim needs the test
-            d, _ = tree.query(lv[lf[kids]].reshape(-1, 3))
-            inside = (d.reshape(-1, 3) <= radius).all(axis=1)
-            if normal is not None:
-                t = lv[lf[kids]]
-                fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-                inside &= fn @ normal > 0.3 * np.linalg.norm(fn, axis=1)
-            rim = _near(lv, lf, points, radius, normal, kids[~inside])
-            near = np.concatenate([kept[kept >= 0], kids[inside], rim])
+        lv, lalb, lf, parent, was_split, near = refine(
+            self.vertices[gv], self.albedo[gv], lf.reshape(-1, 3), a, b, radius, max_edge, *_facing(normal), budget
+        )
         # splice the local copy back: its new vertices are appended, its faces replace the region
         n_global = len(self.vertices)
         index = np.concatenate([gv, n_global + np.arange(len(lv) - len(gv))])
         self.vertices = np.vstack([self.vertices, lv[len(gv) :]])
         self.albedo = np.vstack([self.albedo, lalb[len(gv) :]])
         self.touched = np.concatenate([self.touched, np.zeros(len(lv) - len(gv), bool)])
+        ldef, lgrp, lorig = self.face_defect[region], self.face_group[region], self.face_origin[region]
         self.remove_faces(region)
         start = len(self.faces)
         self.faces = np.vstack([self.faces, index[lf]])
-        self.face_defect = np.concatenate([self.face_defect, ldef])
-        self.face_group = np.concatenate([self.face_group, lgrp])
-        self.face_origin = np.concatenate([self.face_origin, lorig])
+        self.face_defect = np.concatenate([self.face_defect, ldef[parent]])
+        self.face_group = np.concatenate([self.face_group, lgrp[parent]])
+        self.face_origin = np.concatenate([self.face_origin, np.where(was_split, -1, lorig[parent])])
         self._normals = None
-        patch = start + near
+        patch = start + np.flatnonzero(near)
         self.touched[np.unique(self.faces[patch])] = True  # everything a defect edits lies in its patch
         return patch
 
@@ -218,43 +194,19 @@ class Surface:
         return self.face_origin[~dirty], np.flatnonzero(dirty)
 
 
-def _bisect(v: np.ndarray, albedo: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split each face across its longest edge (two children, same orientation). Unlike a split in
-    four this also fixes slivers, which CAD meshes are full of. Faces that split a shared edge share
-    its midpoint; a neighbour that does not split it meets it in a T-junction on the old edge."""
-    e = np.stack([faces, np.roll(faces, -1, axis=1)], axis=2)  # edges (i, i+1) per face
-    length = np.linalg.norm(v[e[..., 0]] - v[e[..., 1]], axis=2)
-    k = length.argmax(axis=1)
-    rows = np.arange(len(faces))
-    a, b, c = faces[rows, k], faces[rows, (k + 1) % 3], faces[rows, (k + 2) % 3]
-    keys, inverse = np.unique(np.sort(np.stack([a, b], axis=1), axis=1), axis=0, return_inverse=True)
-    mid = len(v) + inverse.ravel()
-    v = np.vstack([v, (v[keys[:, 0]] + v[keys[:, 1]]) / 2])
-    albedo = np.vstack([albedo, (albedo[keys[:, 0]] + albedo[keys[:, 1]]) / 2])
-    children = np.empty((2 * len(faces), 3), np.int64)
-    children[0::2] = np.stack([a, mid, c], axis=1)
-    children[1::2] = np.stack([mid, b, c], axis=1)
-    return v, albedo, children
+def segments(where) -> tuple[np.ndarray, np.ndarray]:
+    """Segment ends (a, b) of `where`: points (k, 3) become zero-length segments, a list of
+    polylines its consecutive pairs."""
+    if isinstance(where, list):
+        a = np.concatenate([line[:-1] for line in where])
+        b = np.concatenate([line[1:] for line in where])
+        return np.ascontiguousarray(a, float), np.ascontiguousarray(b, float)
+    p = np.ascontiguousarray(np.atleast_2d(where), float)
+    return p, p
 
 
-def _near(
-    vertices: np.ndarray, faces: np.ndarray, points: np.ndarray, radius: float, normal: np.ndarray | None, among: np.ndarray
-) -> np.ndarray:
-    """The faces of `among` that come within `radius` of any of `points`, facing like `normal`."""
-    points = np.atleast_2d(points)
-    tri = vertices[faces[among]]
-    lo, hi = points.min(axis=0) - radius, points.max(axis=0) + radius
-    inbox = ((tri.max(axis=1) >= lo) & (tri.min(axis=1) <= hi)).all(axis=1)  # cheap first cut
-    cand, t = among[inbox], tri[inbox]
-    if normal is not None:
-        fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-        facing = fn @ normal > 0.3 * np.linalg.norm(fn, axis=1)
-        cand, t = cand[facing], t[facing]
-    if len(cand) == 0:
-        return cand
-    _, nearest = cKDTree(points).query(t.mean(axis=1))  # the query point nearest each face...
-    closest = trimesh.triangles.closest_point(t, points[nearest])  # ...and its true distance to it
-    return cand[np.linalg.norm(closest - points[nearest], axis=1) <= radius]
+def _facing(normal: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    return (np.zeros(3), False) if normal is None else (np.asarray(normal, float), True)
 
 
 def tangent_frame(n: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -279,20 +231,3 @@ def smooth_curve(
         d = np.cos(heading) * t1 + np.sin(heading) * t2
         pts.append(pts[-1] + step * d)
     return np.array(pts)
-
-
-def distance_to_polyline(points: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance of each point to a polyline, and the arc-length fraction of its closest point."""
-    a, b = line[:-1], line[1:]
-    ab = b - a
-    seg_len = np.linalg.norm(ab, axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
-    best = np.full(len(points), np.inf)
-    where = np.zeros(len(points))
-    for k in range(len(a)):
-        t = np.clip(((points - a[k]) @ ab[k]) / max(seg_len[k] ** 2, 1e-18), 0, 1)
-        d = np.linalg.norm(points - (a[k] + t[:, None] * ab[k]), axis=1)
-        better = d < best
-        best[better] = d[better]
-        where[better] = (cum[k] + t[better] * seg_len[k]) / max(cum[-1], 1e-18)
-    return best, where

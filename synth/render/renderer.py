@@ -58,15 +58,18 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
 
 
-def _patch(obj) -> pv.PolyData:
-    """Polydata of the patch that defects edited: per-face defect ids (as label colours), per-vertex
-    albedo multipliers; normals split at sharp edges as for the cached meshes."""
+def _patch(obj, combined: bool) -> pv.PolyData:
+    """Polydata of the patch that defects edited: per-face label colours (host id and defect id
+    when `combined`, else defect ids alone for a separate pass), per-vertex albedo multipliers;
+    normals split at sharp edges as for the cached meshes."""
     g = obj.geometry
     faces = np.hstack([np.full((len(g.faces), 1), 3), g.faces]).ravel()
     pd = pv.PolyData(np.asarray(g.vertices, np.float64), faces)
-    pd.cell_data["defect_rgb"] = np.stack([(g.face_defect >> s) & 255 for s in (0, 8, 16)], axis=1).astype(np.uint8)
+    ids = obj.instance_id + (g.face_defect.astype(np.int64) << 16) if combined else g.face_defect
+    pd.cell_data["label_rgb"] = np.stack([(ids >> s) & 255 for s in (0, 8, 16)], axis=1).astype(np.uint8)
     pd.point_data["albedo_mult"] = np.asarray(g.albedo, np.float32)
-    return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False)
+    # patches keep the host's face orientation: no consistency pass needed
+    return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
 
 
 def _set_albedo(pd: pv.PolyData, base_color) -> None:
@@ -74,6 +77,14 @@ def _set_albedo(pd: pv.PolyData, base_color) -> None:
     lin = np.clip(pd.point_data["albedo_mult"] * np.asarray(base_color, np.float32), 0, 1)
     srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
     pd.point_data["albedo"] = np.round(srgb * 255).astype(np.uint8)
+
+
+def _label_colours(m: vtkPolyDataMapper) -> None:
+    """Colour a patch's faces by their `label_rgb` bytes, exactly (no lighting, no colour map)."""
+    m.ScalarVisibilityOn()
+    m.SetScalarModeToUseCellFieldData()
+    m.SelectColorArray("label_rgb")
+    m.SetColorModeToDirectScalars()
 
 
 class Renderer:
@@ -254,20 +265,24 @@ class Renderer:
         return actor
 
     def _setup(self, scene: Scene, with_labels: bool) -> tuple[float, float]:
+        """Actors, lights and cameras of every window for `scene`. When instance ids fit 16 bits and
+        defect ids 8, the label pass carries both (defect id in the third byte), else defects get
+        a pass of their own."""
         self._clear()
+        self._combined = len(scene.objects) < 2**16 and max((d.defect_id for d in scene.defects), default=0) < 2**8
         self._use(self._environment(scene.environment.name))
         sup = scene.support
         support_pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
         items = []
         for o in scene.objects:
             if o.geometry is None:
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, None))
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, None, "part"))
             else:  # the host's untouched faces from the cached mesh, and the re-shaded patch
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o)))
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, _patch(o)))
-        items.append(("support", repr(sup.size), support_pose, sup.material, 0, None))
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o), "part"))
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, _patch(o, self._combined), "patch"))
+        items.append(("support", repr(sup.size), support_pose, sup.material, 0, None, "support"))
         self._defect_actors = []
-        for path, units, pose, mat, iid, edited in items:
+        for path, units, pose, mat, iid, edited, role in items:
             a = self._add(self._current, "rgb", path, units, pose, edited)
             p = a.GetProperty()
             p.SetInterpolationToPBR()
@@ -284,11 +299,13 @@ class Renderer:
             p.SetColor(*color)
             p.SetMetallic(mat.metallic)
             p.SetRoughness(mat.roughness)
-            if with_labels and iid != 0 and scene.shadows:
-                self._add(self.shadow.renderer, "shadow", path, units, pose, edited)
+            if with_labels and role == "part" and scene.shadows:  # the whole cached part: defects are below a texel
+                self._add(self.shadow.renderer, "shadow", path, units, pose)
             if with_labels:
                 b = self._add(self.labels.renderer, "labels", path, units, pose, edited)
-                self._defect_actors.append((b, edited is not None and "defect_rgb" in edited.cell_data))
+                self._defect_actors.append((b, role == "patch"))
+                if role == "patch" and self._combined:
+                    _label_colours(b.GetMapper())
                 q = b.GetProperty()
                 q.SetLighting(False)
                 q.SetInterpolationToFlat()
@@ -345,7 +362,12 @@ class Renderer:
             return Frame(rgb=rgb, instance_ids=None, depth=None)
         self.labels.ren_win.Render()
         id_map = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
-        defect_map = self._defect_pass() if ids and scene.defects else None
+        defect_map = None
+        if ids and scene.defects:
+            if self._combined:
+                id_map, defect_map = id_map & 0xFFFF, id_map >> 16
+            else:
+                defect_map = self._defect_pass()
         z = None
         if depth or cast:
             z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
@@ -356,15 +378,11 @@ class Renderer:
     def _defect_pass(self) -> np.ndarray:
         """Re-render the label window with every face black except defect faces, which carry their
         defect id: same camera, same depth test, so a defect hidden by anything is not labeled."""
-        for actor, edited in self._defect_actors:
+        for actor, patch in self._defect_actors:
             actor.GetProperty().SetColor(0.0, 0.0, 0.0)
             actor.GetProperty().SetAmbientColor(0.0, 0.0, 0.0)
-            if edited:
-                m = actor.GetMapper()
-                m.ScalarVisibilityOn()
-                m.SetScalarModeToUseCellFieldData()
-                m.SelectColorArray("defect_rgb")
-                m.SetColorModeToDirectScalars()
+            if patch:
+                _label_colours(actor.GetMapper())
         self.labels.ren_win.Render()
         return rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
 

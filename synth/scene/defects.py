@@ -11,22 +11,6 @@ from ..defects.surface import Surface
 from .model import Camera, Defect, DefectGeometry, SceneObject
 
 
-def _self_occlusion(loaded, viewpoint: np.ndarray):
-    """points -> True where the (unedited) host mesh lies between them and the camera."""
-
-    def occluded(points: np.ndarray) -> np.ndarray:
-        d = points - viewpoint
-        dist = np.linalg.norm(d, axis=1)
-        hits, rays = loaded.ray_intersector.intersects_location(
-            np.repeat(viewpoint[None], len(points), axis=0), d / dist[:, None], multiple_hits=False
-        )[:2]
-        first = np.full(len(points), np.inf)
-        np.minimum.at(first, rays, np.linalg.norm(hits - viewpoint, axis=1))
-        return first < dist - 1e-3
-
-    return occluded
-
-
 def sample_defects(
     cfg: Config, objects: list[SceneObject], rng: np.random.Generator, min_edge: float, camera: Camera
 ) -> list[Defect]:
@@ -57,7 +41,7 @@ def sample_defects(
                     cam_pos = -w2c[:3, :3].T @ w2c[:3, 3]
                     surface.viewpoint = np.linalg.solve(obj.pose, np.append(cam_pos, 1.0))[:3]
                     surface.view = (camera.K @ (w2c @ obj.pose)[:3], camera.width, camera.height)
-                    surface.occluded = _self_occlusion(loaded, surface.viewpoint)
+                    surface.occluders = loaded.mesh.triangles
             if kind.needs_group and len(surface.group_faces(kind.needs_group)) == 0:
                 continue
             for _ in range(count):
