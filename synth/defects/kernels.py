@@ -11,8 +11,7 @@ overhead on the small arrays of each bisection level.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
+from numba import njit
 
 
 @njit(cache=True, nogil=True)
@@ -79,16 +78,13 @@ def near_faces(v, f, among, a, b, radius, normal, use_normal) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _midpoint(mid, v, alb, nv, i, j):
-    key = min(i, j) * 2**31 + max(i, j)
-    m = mid.get(key, -1)
-    if m < 0:
-        m = nv
-        for d in range(3):
-            v[m, d] = (v[i, d] + v[j, d]) / 2
-            alb[m, d] = (alb[i, d] + alb[j, d]) / 2
-        mid[key] = m
-    return m
+def _slot(keys, key) -> int:
+    """Slot of `key` in an open-addressing table (linear probing; -1 marks a free slot)."""
+    mask = keys.shape[0] - 1
+    h = (key * -7046029254386353131) & mask  # Fibonacci hashing (the golden-ratio constant as int64)
+    while keys[h] != -1 and keys[h] != key:
+        h = (h + 1) & mask
+    return h
 
 
 @njit(cache=True, nogil=True)
@@ -97,7 +93,7 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
     most `max_edge` (at most `budget` splits), then close the patch. Returns (vertices, albedo,
     faces, parent: input face each face came from, split: whether it was split, near)."""
     nv, nf = v0.shape[0], f0.shape[0]
-    capv, capf = nv + 2 * budget + 16, nf + 2 * budget + 16
+    capv, capf = nv + budget + 16, nf + 2 * budget + 16
     v = np.empty((capv, 3))
     alb = np.empty((capv, 3))
     v[:nv], alb[:nv] = v0, alb0
@@ -106,12 +102,17 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
     parent = np.empty(capf, np.int64)
     parent[:nf] = np.arange(nf)
     split = np.zeros(capf, np.bool_)
-    mid = Dict.empty(key_type=types.int64, value_type=types.int64)
-    stack = list(range(nf))
-    max2 = max_edge * max_edge
-    splits = 0
-    while len(stack) > 0 and splits < budget:
-        i = stack.pop()
+    size = 1
+    while size < 2 * (budget + 16):
+        size *= 2
+    keys = np.full(size, -1, np.int64)  # edge (lo * 2**31 + hi) -> its midpoint vertex
+    mids = np.empty(size, np.int64)
+    stack = np.empty(capf, np.int64)
+    stack[:nf] = np.arange(nf)
+    top, splits, max2 = nf, 0, max_edge * max_edge
+    while top > 0 and splits < budget:
+        top -= 1
+        i = stack[top]
         best, k = -1.0, 0
         for e in range(3):
             p, q = f[i, e], f[i, (e + 1) % 3]
@@ -121,30 +122,39 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
         if best <= max2 or not _face_near(v, f[i], a, b, radius, normal, use_normal):
             continue
         p, q, r = f[i, k], f[i, (k + 1) % 3], f[i, (k + 2) % 3]
-        m = _midpoint(mid, v, alb, nv, p, q)
-        if m == nv:
+        key = min(p, q) * 2**31 + max(p, q)
+        h = _slot(keys, key)
+        if keys[h] == -1:  # a new midpoint
+            keys[h], mids[h] = key, nv
+            for d in range(3):
+                v[nv, d] = (v[p, d] + v[q, d]) / 2
+                alb[nv, d] = (alb[p, d] + alb[q, d]) / 2
             nv += 1
+        m = mids[h]
         f[i, 0], f[i, 1], f[i, 2] = p, m, r
         f[nf, 0], f[nf, 1], f[nf, 2] = m, q, r
         parent[nf], split[i], split[nf] = parent[i], True, True
-        stack.append(i)
-        stack.append(nf)
+        stack[top], stack[top + 1] = i, nf
+        top += 2
         nf += 1
         splits += 1
     # closure: split every face with a midpoint on an edge (it adds no midpoints, so each face and
     # each child is looked at once)
-    work = list(range(nf))
-    while len(work) > 0 and nf < capf:
-        i = work.pop()
+    stack[:nf] = np.arange(nf)
+    top = nf
+    while top > 0 and nf < capf:
+        top -= 1
+        i = stack[top]
         for e in range(3):
             p, q, r = f[i, e], f[i, (e + 1) % 3], f[i, (e + 2) % 3]
-            m = mid.get(min(p, q) * 2**31 + max(p, q), -1)
-            if m >= 0:
+            h = _slot(keys, min(p, q) * 2**31 + max(p, q))
+            if keys[h] != -1:
+                m = mids[h]
                 f[i, 0], f[i, 1], f[i, 2] = p, m, r
                 f[nf, 0], f[nf, 1], f[nf, 2] = m, q, r
                 parent[nf], split[i], split[nf] = parent[i], True, True
-                work.append(i)
-                work.append(nf)
+                stack[top], stack[top + 1] = i, nf
+                top += 2
                 nf += 1
                 break
     # the patch: faces with a corner within the radius (defects edit vertices, and only those)
