@@ -40,20 +40,33 @@ class UndercutSpec(DefectSpec):
 
 
 def cut_groove(
-    s: Surface, lines: list[np.ndarray], normal: np.ndarray, half_width, depth: float, darkness: float, defect_id: int
+    s: Surface,
+    lines: list[np.ndarray],
+    normal: np.ndarray,
+    half_width,
+    depth: float,
+    darkness: float,
+    defect_id: int,
+    among: np.ndarray | None = None,
 ) -> int:
-    """Carve grooves along polylines (half_width: number or function of arc fraction)."""
+    """Carve grooves along polylines (half_width: number or function of arc fraction), each
+    vertex pushed in along its own normal so grooves follow curved surfaces; `among` keeps the
+    groove on those faces (a weld bead)."""
     hw_max = float(np.max(half_width(np.linspace(0, 1, 33)))) if callable(half_width) else half_width
-    faces = s.refine_near(lines, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=max(hw_max / 1.5, s.min_edge / 4))
-    idx = np.unique(s.faces[faces])
+    finest = max(hw_max / 1.5, s.min_edge / 4)
+    faces = s.refine_near(lines, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=finest, among=among)
+    if len(faces) == 0:
+        return 0
+    idx, vn = s.vertex_normals(faces)
     weight = np.zeros(len(s.vertices))
     for line in lines:
         rel = s.vertices[idx]
-        d, frac = distance_to_polyline(np.ascontiguousarray(rel - np.outer((rel - line[0]) @ normal, normal)), line)
+        flat = rel if among is not None else rel - np.outer((rel - line[0]) @ normal, normal)  # lines on the surface
+        d, frac = distance_to_polyline(np.ascontiguousarray(flat), line)
         hw = half_width(frac) if callable(half_width) else np.full(len(idx), half_width)
         x = d / hw
         w = np.where(x < 1, 1 - x**2, 0.0)
-        s.vertices[idx] -= np.outer(w * depth, normal) * (weight[idx] < w)[:, None]
+        s.vertices[idx] -= vn * (w * depth * (weight[idx] < w))[:, None]
         weight[idx] = np.maximum(weight[idx], w)
     s.albedo[weight > 0.3] *= darkness
     return s.label(faces, weight, 0.35, defect_id)
@@ -80,7 +93,8 @@ def _crack(s: Surface, p: CrackSpec, defect_id: int, rng: np.random.Generator, w
         t1 = along - n * (along @ n)
         t1 /= np.linalg.norm(t1)
         t2 = np.cross(n, t1)
-    main = smooth_curve(c - t1 * length / 2, t1, t2, length, 0.35, rng, steps=30)
+    wiggle = 0.35 if along is None else 0.12  # weld cracks run along the bead's centre line
+    main = smooth_curve(c - t1 * length / 2, t1, t2, length, wiggle, rng, steps=30)
     lines = [main]
     branched = rng.random() < p.branch_probability
     if branched:
@@ -88,13 +102,15 @@ def _crack(s: Surface, p: CrackSpec, defect_id: int, rng: np.random.Generator, w
         ang = rng.choice([-1, 1]) * rng.uniform(0.4, 1.0)
         d = np.cos(ang) * t1 + np.sin(ang) * t2
         lines.append(smooth_curve(main[k], d, np.cross(n, d), length * rng.uniform(0.2, 0.45), 0.35, rng, steps=12))
+    if where is not None:  # lay the lines onto the bead
+        lines = [s.project(line, where) for line in lines]
     phase = rng.uniform(0, 2 * np.pi, 3)
 
     def half_width(frac):  # tapering ends, small variation along the crack
         wobble = 1 + 0.25 * np.sin(frac * 17 + phase[0]) + 0.15 * np.sin(frac * 41 + phase[1])
         return width / 2 * np.clip(np.sin(np.pi * np.clip(frac, 0.02, 0.98)) ** 0.5, 0.25, 1) * wobble
 
-    if cut_groove(s, lines, n, half_width, depth, 0.12, defect_id) == 0:
+    if cut_groove(s, lines, n, half_width, depth, 0.12, defect_id, among=where) == 0:
         return None
     return rounded({"width_mm": width * 1e3, "length_mm": length * 1e3, "depth_mm": depth * 1e3, "branched": bool(branched)})
 

@@ -107,12 +107,12 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
         size *= 2
     keys = np.full(size, -1, np.int64)  # edge (lo * 2**31 + hi) -> its midpoint vertex
     mids = np.empty(size, np.int64)
-    stack = np.empty(capf, np.int64)
-    stack[:nf] = np.arange(nf)
-    top, splits, max2 = nf, 0, max_edge * max_edge
-    while top > 0 and splits < budget:
-        top -= 1
-        i = stack[top]
+    queue = np.empty(capf, np.int64)  # first in, first out: on a spent budget, refinement is even
+    queue[:nf] = np.arange(nf)
+    head, tail, splits, max2 = 0, nf, 0, max_edge * max_edge
+    while head < tail and splits < budget:
+        i = queue[head]
+        head += 1
         best, k = -1.0, 0
         for e in range(3):
             p, q = f[i, e], f[i, (e + 1) % 3]
@@ -134,12 +134,13 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
         f[i, 0], f[i, 1], f[i, 2] = p, m, r
         f[nf, 0], f[nf, 1], f[nf, 2] = m, q, r
         parent[nf], split[i], split[nf] = parent[i], True, True
-        stack[top], stack[top + 1] = i, nf
-        top += 2
+        queue[tail], queue[tail + 1] = i, nf
+        tail += 2
         nf += 1
         splits += 1
     # closure: split every face with a midpoint on an edge (it adds no midpoints, so each face and
     # each child is looked at once)
+    stack = queue
     stack[:nf] = np.arange(nf)
     top = nf
     while top > 0 and nf < capf:

@@ -20,13 +20,17 @@ def seam_gap(s: Surface, p: SeamGapSpec, defect_id: int, rng: np.random.Generato
     c, local, axis = pick_seam(s, p.surfaces, rng)
     length = mm(p.length_mm.sample(rng))
     bead = s.vertices[np.unique(s.faces[local])]
+    bead = bead[np.abs((bead - c) @ axis) < length]  # the bead's cross-section here, not the whole seam
+    if len(bead) == 0:
+        return None
     radius = float(np.percentile(np.linalg.norm(np.cross(bead - c, axis), axis=1), 90)) + 2e-4
     # the base metal under that stretch of bead becomes visible: refine it so the label is tight
     under = np.setdiff1d(s.refine_near(c, length / 2 + radius, radius / 5), s.group_faces(p.surfaces))
     cen = s.vertices[s.faces[under]].mean(axis=1)
     along = (cen - c) @ axis
     across = np.linalg.norm(np.cross(cen - c, axis), axis=1)
-    exposed = under[(np.abs(along) < length / 2) & (across < radius)]
+    beside = np.abs(s.face_normals[under] @ axis) < 0.5  # the metal a bead lies on runs along it
+    exposed = under[(np.abs(along) < length / 2) & (across < radius) & beside]
     # remove the bead's faces in the gap
     seam = s.group_faces(p.surfaces)
     cs = s.vertices[s.faces[seam]].mean(axis=1)

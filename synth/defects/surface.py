@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 from .kernels import first_unoccluded, near_faces, refine
 
@@ -108,11 +109,17 @@ class Surface:
             k = max(first_unoccluded(self.viewpoint, pts, self.occluders, 1e-3), 0)
         return pts[k], normals[fs[k]].copy(), int(fs[k])
 
-    def faces_near(self, where, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
-        """Faces that come within `radius` of `where` (points, or a list of polylines), facing like
-        `normal` if given."""
-        a, b = segments(where)
-        return near_faces(self.vertices, self.faces, np.arange(len(self.faces)), a, b, radius, *_facing(normal))
+    def faces_near(self, points: np.ndarray, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
+        """Faces that come within `radius` of any of `points` (exactly: closest point on the face),
+        facing like `normal` if given."""
+        points = np.ascontiguousarray(np.atleast_2d(points), float)
+        cand = near_faces(self.vertices, self.faces, np.arange(len(self.faces)), points, points, radius, *_facing(normal))
+        if len(cand) == 0:
+            return cand
+        tri = self.vertices[self.faces[cand]]
+        _, nearest = cKDTree(points).query(tri.mean(axis=1))
+        closest = trimesh.triangles.closest_point(tri, points[nearest])
+        return cand[np.linalg.norm(closest - points[nearest], axis=1) <= radius]
 
     def refine_near(
         self,
@@ -122,16 +129,19 @@ class Surface:
         normal: np.ndarray | None = None,
         finest: float | None = None,
         budget: int = 30000,
+        among: np.ndarray | None = None,
     ) -> np.ndarray:
         """Split the faces within `radius` of `where` (points, or a list of polylines) until their
         edges are at most `max_edge` (no finer than `min_edge`, or `finest` for features that must
         be resolved below a pixel, like a scratch's groove); returns the patch faces. Only faces
         near the defect are split, on a small local copy spliced back once, so big CAD triangles
         and big meshes cost little; the patch is conforming inside and meets its neighbours in
-        T-junctions on the old edges, where defects leave the surface in place."""
+        T-junctions on the old edges, where defects leave the surface in place. `among` limits it
+        to those faces (a weld bead)."""
         max_edge = max(max_edge, self.min_edge if finest is None else min(self.min_edge, finest))
         a, b = segments(where)
-        region = near_faces(self.vertices, self.faces, np.arange(len(self.faces)), a, b, radius, *_facing(normal))
+        among = np.arange(len(self.faces)) if among is None else np.asarray(among, np.int64)
+        region = near_faces(self.vertices, self.faces, among, a, b, radius, *_facing(normal))
         if len(region) == 0:
             return region
         gv, lf = np.unique(self.faces[region], return_inverse=True)
@@ -155,6 +165,24 @@ class Surface:
         patch = start + np.flatnonzero(near)
         self.touched[np.unique(self.faces[patch])] = True  # everything a defect edits lies in its patch
         return patch
+
+    def project(self, points: np.ndarray, faces: np.ndarray) -> np.ndarray:
+        """The closest points to `points` on the given faces (a curve drawn in a tangent plane laid
+        back onto a curved weld bead)."""
+        tri = self.vertices[self.faces[faces]]
+        k, m = len(points), len(tri)
+        closest = trimesh.triangles.closest_point(np.repeat(tri[None], k, axis=0).reshape(-1, 3, 3), np.repeat(points, m, axis=0))
+        d = np.linalg.norm(closest - np.repeat(points, m, axis=0), axis=1).reshape(k, m)
+        return closest.reshape(k, m, 3)[np.arange(k), d.argmin(axis=1)]
+
+    def vertex_normals(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vertex indices, their area-weighted unit normals) over the given faces."""
+        idx, inv = np.unique(self.faces[faces], return_inverse=True)
+        tri = self.vertices[self.faces[faces]]
+        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = twice the area
+        n = np.zeros((len(idx), 3))
+        np.add.at(n, inv.reshape(-1, 3), fn[:, None, :])
+        return idx, n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
 
     def add(self, vertices: np.ndarray, faces: np.ndarray, defect_id: int, albedo: float | np.ndarray = 1.0) -> None:
         """Append new material (droplets, burrs) owned by a defect."""
