@@ -20,7 +20,7 @@ def dent(s: Surface, p: DentSpec, defect_id: int, rng: np.random.Generator) -> d
     radius = min(radius, 0.15 * s.size)  # a dent wider than the part is a bent part
     depth = min(depth, 0.4 * radius)
     c, n, _ = s.sample_point(rng)
-    faces = s.refine_near(c, 1.3 * radius, radius / 10, n)
+    faces = s.refine_near(c, 1.3 * radius, max(radius / 10, 2 * s.min_edge), n)  # smooth: 2 px is enough
     idx = np.unique(s.faces[faces])
     rel = s.vertices[idx] - c
     r = np.linalg.norm(rel - np.outer(rel @ n, n), axis=1) / radius

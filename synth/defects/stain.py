@@ -36,7 +36,7 @@ def stain(s: Surface, p: StainSpec, defect_id: int, rng: np.random.Generator) ->
     kind = str(p.stain_type.sample(rng))
     c, n, _ = s.sample_point(rng)
     t1, t2 = tangent_frame(n, rng)
-    faces = s.refine_near(c, 1.5 * radius, radius / 12, n)
+    faces = s.refine_near(c, 1.5 * radius, max(radius / 12, 2 * s.min_edge), n)  # smooth: 2 px is enough
     idx = np.unique(s.faces[faces])
     rel = s.vertices[idx] - c
     x, y = rel @ t1, rel @ t2

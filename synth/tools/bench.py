@@ -1,7 +1,8 @@
 """`synth bench`: end-to-end throughput against the bare RGB render (the floor), and memory.
 
-Measured in one process, one after the other, on the same frames:
-1. end to end: `runner.generate` (sampling, RGB + label passes, annotation, encoding, writing);
+Measured in one process, on the same scenes:
+1. end to end: `runner.generate` (sampling, RGB + label passes, annotation, encoding, writing),
+   alternating in blocks with the same run with defects;
 2. floor: only the RGB render and read-back of the same scenes;
 3. memory: RSS after frame 100 and after frame `rss_frames` of a long end-to-end run.
 Renderer start-up (environment prefiltering, mesh upload) is warmed before timing.
@@ -61,25 +62,29 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = T
     renderer = Renderer.for_config(cfg)
     try:
         _warm(renderer, cfg)
-        stamps: list[float] = []
-        t0 = time.perf_counter()
-        generate(cfg, tmp / "e2e", progress=False, renderer=renderer, on_frame=lambda k: stamps.append(time.perf_counter()))
-        e2e_total = time.perf_counter() - t0
-        e2e_frame = [b - a for a, b in zip([t0] + stamps[:-1], stamps, strict=True)]
-
-        defect_frame = []
         if with_defects is not None:
             _warm(renderer, with_defects)
-            t0 = time.perf_counter()
-            stamps = []
-            generate(
-                with_defects,
-                tmp / "defects",
-                progress=False,
-                renderer=renderer,
-                on_frame=lambda k: stamps.append(time.perf_counter()),
-            )
-            defect_frame = [b - a for a, b in zip([t0] + stamps[:-1], stamps, strict=True)]
+        # with and without defects alternate in blocks over the same scenes, so the shared machine's
+        # drift hits both alike
+        e2e_frame, defect_frame, e2e_total = [], [], 0.0
+        blocks = 4 if with_defects is not None else 1
+        for b in range(blocks):
+            m = n // blocks + (b < n % blocks)
+            for label, run, times in (("plain", cfg, e2e_frame), ("defects", with_defects, defect_frame))[
+                : 2 if with_defects is not None else 1
+            ]:
+                stamps: list[float] = []
+                t0 = time.perf_counter()
+                generate(
+                    _with(run, num_images=m, seed=run.seed + b),
+                    tmp / f"{label}{b}",
+                    progress=False,
+                    renderer=renderer,
+                    on_frame=lambda k, stamps=stamps: stamps.append(time.perf_counter()),
+                )
+                times += [y - x for x, y in zip([t0] + stamps[:-1], stamps, strict=True)]
+                if run is cfg:
+                    e2e_total += time.perf_counter() - t0
 
         floor_frame = []
         for i in range(n):
