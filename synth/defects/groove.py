@@ -53,8 +53,8 @@ def cut_groove(
     vertex pushed in along its own normal so grooves follow curved surfaces; `among` keeps the
     groove on those faces (a weld bead)."""
     hw_max = float(np.max(half_width(np.linspace(0, 1, 33)))) if callable(half_width) else half_width
-    finest = max(hw_max / 1.5, s.min_edge / 4)
-    faces = s.refine_near(lines, 3 * hw_max + depth, max(hw_max / 2.5, 2e-5), normal, finest=finest, among=among)
+    finest = max(hw_max / 1.5, s.min_edge / 2)  # half a pixel: the groove shows, not its profile
+    faces = s.refine_near(lines, 1.5 * hw_max + s.min_edge, max(hw_max / 2.5, 2e-5), normal, finest=finest, among=among)
     if len(faces) == 0:
         return 0
     idx, vn = s.vertex_normals(faces)

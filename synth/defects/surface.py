@@ -80,12 +80,20 @@ class Surface:
         face normal, face index; of the unedited mesh when no faces are given).
         With `in_view` (and a camera known), only faces turned to the camera and in the image, and
         the first of a few candidates that the host itself does not hide from the camera."""
-        # anywhere on the part: draw from the unedited mesh, whose per-face tables are cached
+        # anywhere on the part: draw from the unedited mesh, whose per-face tables are cached;
+        # else only the given faces' tables are computed
         whole = faces is None and self.host is not None
-        triangles = self.host.triangles if whole else self.vertices[self.faces]
-        normals = self.host.face_normals if whole else self.face_normals
-        areas = self.host.area_faces if whole else self.face_areas()
-        faces = np.arange(len(triangles)) if faces is None else faces
+        if whole:
+            faces = np.arange(len(self.host.faces))
+            triangles, normals, areas = self.host.triangles, self.host.face_normals, self.host.area_faces
+        else:
+            faces = np.arange(len(self.faces)) if faces is None else np.asarray(faces)
+            triangles = self.vertices[self.faces[faces]]
+            cross = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
+            areas = 0.5 * np.linalg.norm(cross, axis=1)
+            normals = cross / np.maximum(2 * areas, 1e-18)[:, None]
+            index = faces
+            faces = np.arange(len(faces))  # positions into the subset tables
         if in_view and self.viewpoint is not None:  # faces turned towards the camera and inside the image
             tri = (self.host.triangles_center if whole else triangles.mean(axis=1))[faces]
             ok = np.einsum("ij,ij->i", self.viewpoint - tri, normals[faces]) > 0
@@ -107,7 +115,7 @@ class Surface:
         k = 0
         if check:
             k = max(first_unoccluded(self.viewpoint, pts, self.occluders, 1e-3), 0)
-        return pts[k], normals[fs[k]].copy(), int(fs[k])
+        return pts[k], normals[fs[k]].copy(), int(fs[k] if whole else index[fs[k]])
 
     def faces_near(self, points: np.ndarray, radius: float, normal: np.ndarray | None = None) -> np.ndarray:
         """Faces that come within `radius` of any of `points` (exactly: closest point on the face),
