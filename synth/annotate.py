@@ -130,5 +130,9 @@ def image_record(scene: Scene, file_name: str) -> dict:
         "height": cam.height,
         "frame_index": scene.frame_index,
         "seed": scene.seed,
-        "camera": {"K": np.round(cam.K, 9).tolist(), "world_to_camera": np.round(cam.world_to_camera, 9).tolist()},
+        "camera": {
+            "K": np.round(cam.K, 9).tolist(),
+            "world_to_camera": np.round(cam.world_to_camera, 9).tolist(),
+            **({"distortion": [round(float(d), 12) for d in cam.distortion]} if any(cam.distortion) else {}),
+        },
     }

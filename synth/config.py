@@ -62,6 +62,26 @@ class IntrinsicsCfg(Model):
     cy: float
 
 
+class DistortionCfg(Model):
+    """OpenCV lens distortion coefficients (numbers or distributions); all 0: an ideal pinhole."""
+
+    k1: AnyNum = 0.0
+    k2: AnyNum = 0.0
+    p1: AnyNum = 0.0
+    p2: AnyNum = 0.0
+    k3: AnyNum = 0.0
+
+    def dists(self) -> list:
+        return [self.k1, self.k2, self.p1, self.p2, self.k3]
+
+
+class CameraModelCfg(Model):
+    """A real camera: sensor pixel pitch and lens focal length give K (overrides fov_deg)."""
+
+    pixel_size_um: float = Field(gt=0, description="sensor pixel pitch in micrometres (e.g. 3.45 for a Sony IMX264)")
+    focal_length_mm: num_dist(0.5, 2000) = Field(description="lens focal length in mm")
+
+
 class CameraCfg(Model):
     distance: num_dist(1e-3) = {"uniform": [0.4, 0.8]}
     elevation_deg: num_dist(1, 90) = {"uniform": [35, 85]}
@@ -71,6 +91,8 @@ class CameraCfg(Model):
     look_at_group: str | None = Field(None, description="aim at a random face group of this name prefix (e.g. weld_seam)")
     fov_deg: num_dist(1, 170) = Field(45, description="horizontal field of view (ignored when intrinsics are given)")
     intrinsics: IntrinsicsCfg | None = Field(None, description="fx, fy, cx, cy in pixels (OpenCV: pixel centres at integers)")
+    model: CameraModelCfg | None = Field(None, description="pixel pitch and focal length instead of fov_deg")
+    distortion: DistortionCfg = DistortionCfg()
 
 
 class KeyLightsCfg(Model):
@@ -97,6 +119,34 @@ class RenderCfg(Model):
     )
     ambient_occlusion: bool = Field(True, description="screen-space ambient occlusion: contact shadows, dark cavities")
     tone_mapping: bool = Field(True, description="filmic tone mapping of the HDR render")
+
+
+class NoiseCfg(Model):
+    """Sensor noise in electrons (EMVA 1288 terms); a linear 1.0 fills the well at gain 1."""
+
+    enabled: bool = False
+    full_well_e: float = Field(10000.0, gt=0, description="electrons at saturation")
+    read_noise_e: float = Field(6.0, ge=0, description="read noise, electrons rms")
+    dark_current_e_per_s: float = Field(20.0, ge=0, description="dark current, electrons per second")
+    exposure_ms: float = Field(10.0, gt=0, description="exposure time (dark current integrates over it)")
+    gain: num_dist(0.01, 1000) = Field(1.0, description="analog gain: higher gain, fewer electrons, more noise")
+    bit_depth: int = Field(8, ge=1, le=16, description="ADC bits before the 8-bit output")
+
+
+class SensorCfg(Model):
+    monochrome: bool = Field(False, description="one-channel images, as most inspection cameras give")
+    white_balance: num_dist(0.1, 10) = Field(1.0, description="red and blue gains relative to green (drawn per channel)")
+    vignetting: num_dist(0, 1) = Field(0.0, description="brightness lost at the image corners (0: none)")
+    noise: NoiseCfg = NoiseCfg()
+
+    def active(self) -> bool:
+        w, v = self.white_balance.bounds(), self.vignetting.bounds()
+        return self.monochrome or self.noise.enabled or w != (1.0, 1.0) or v != (0.0, 0.0)
+
+
+class OutputsCfg(Model):
+    depth: bool = Field(False, description="depth/<split>/NNNNNN.png: 16-bit camera z in depth_unit_mm (0: nothing there)")
+    depth_unit_mm: float = Field(1.0, gt=0, description="depth PNG step: 1 mm reaches 65 m; 0.1 mm suits close-ups")
 
 
 class AnnotationsCfg(Model):
@@ -145,6 +195,8 @@ class Config(Model):
     render: RenderCfg = RenderCfg()
     annotations: AnnotationsCfg = AnnotationsCfg()
     defects: DefectsCfg = DefectsCfg()
+    sensor: SensorCfg = SensorCfg()
+    outputs: OutputsCfg = OutputsCfg()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
     @field_validator("splits")

@@ -46,6 +46,17 @@ class Dist:
             return int(rng.integers(int(self.args[0]), int(self.args[1]) + 1))
         return int(round(self.sample(rng)))
 
+    def bounds(self) -> tuple[float, float]:
+        """The smallest and largest value a numeric distribution draws (a normal: within 4 sigma)."""
+        k, a = self.kind, self.args
+        if k == "const":
+            return float(a[0]), float(a[0])
+        if k in ("uniform", "loguniform"):
+            return float(a[0]), float(a[1])
+        if k == "normal":
+            return max(a[2], a[0] - 4 * a[1]), min(a[3], a[0] + 4 * a[1])
+        return float(min(a[0])), float(max(a[0]))
+
     def values(self) -> list:
         """Every value a const or choice can take (used to check names up front)."""
         if self.kind == "const":

@@ -22,8 +22,9 @@ from .annotate import annotate_defects, annotate_frame, defect_class_map, image_
 from .assets import load_mesh
 from .config import Config, dump_config
 from .errors import SynthError
+from .sensor import apply_sensor
 from .writers import coco
-from .writers.files import encode_image, encode_mask, write_atomic
+from .writers.files import encode_depth, encode_image, encode_mask, write_atomic
 
 MARKER = ".synth"
 
@@ -113,6 +114,8 @@ def generate(
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         if cfg.defects.masks and cfg.defects.enabled():
             (out / "masks" / split).mkdir(parents=True, exist_ok=True)
+        if cfg.outputs.depth:
+            (out / "depth" / split).mkdir(parents=True, exist_ok=True)
     own = renderer is None
     renderer = renderer or Renderer.for_config(cfg)
     notes: list[str] = []
@@ -145,13 +148,21 @@ def generate(
                 if k + 1 < len(todo):
                     ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
                 scene = ahead.popleft().result()
-                frame = renderer.render(scene)
+                frame = renderer.render(scene, depth=cfg.outputs.depth)
+                if cfg.sensor.active():  # its own stream: the scene's draws stay as they were
+                    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, i, 1]))
+                    frame.rgb = apply_sensor(frame.rgb, cfg.sensor, rng)
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"
                 image = image_record(scene, name)
                 anns, mask = annotate_scene(cfg, scene, frame, image, cat_ids)
                 notes += scene.notes
-                pending.append(io_pool.submit(_write_frame, out, cfg, frame.rgb, mask, split, name, image, anns, scene.notes, i))
+                depth = frame.depth if cfg.outputs.depth else None
+                if depth is not None:
+                    image["depth_file"] = f"depth/{split}/{i:06d}.png"
+                    image["depth_unit_mm"] = cfg.outputs.depth_unit_mm
+                args = (out, cfg, frame.rgb, mask, depth, split, name, image, anns, scene.notes, i)
+                pending.append(io_pool.submit(_write_frame, *args))
                 while len(pending) > 2:
                     finish_one()
             while pending:
@@ -197,12 +208,15 @@ def annotate_scene(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, in
 
 
 def _write_frame(
-    out: Path, cfg: Config, rgb, mask, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
+    out: Path, cfg: Config, rgb, mask, depth, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
 ) -> None:
     data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)
     write_atomic(out / "images" / split / name, data)
     if mask is not None:
         write_atomic(out / "masks" / split / f"{i:06d}.png", encode_mask(mask))
+    if depth is not None:  # 16-bit steps of depth_unit_mm; 0 where nothing is (or beyond 16 bits)
+        steps = np.where(np.isfinite(depth), np.rint(depth * 1e3 / cfg.outputs.depth_unit_mm), 0)
+        write_atomic(out / "depth" / split / f"{i:06d}.png", encode_depth(np.where(steps < 2**16, steps, 0).astype(np.uint16)))
     coco.save_frame(out, i, split, image, anns, notes)  # the record last: it marks the frame done
 
 

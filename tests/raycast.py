@@ -6,10 +6,12 @@ import numpy as np
 import trimesh
 
 from synth.assets import UNIT_SCALE
+from synth.sensor import undistort_points
 
 
 def raycast_instances(image: dict, anns: list[dict], parts: dict[str, str], resolve) -> np.ndarray:
-    """Instance map (0 = nothing) from the mesh files alone: X_cam = P @ [s * x_file, 1]."""
+    """Instance map (0 = nothing) from the mesh files alone: X_cam = P @ [s * x_file, 1]; with the
+    image's lens distortion (OpenCV model) when it has one."""
     h, w = image["height"], image["width"]
     K = np.array(image["camera"]["K"])
     meshes, owner = [], []
@@ -22,8 +24,10 @@ def raycast_instances(image: dict, anns: list[dict], parts: dict[str, str], reso
     scene = trimesh.util.concatenate(meshes)
     owner = np.concatenate(owner)
     u, v = np.meshgrid(np.arange(w), np.arange(h))
-    pix = np.stack([u.ravel(), v.ravel(), np.ones(u.size)], axis=1)
-    dirs = pix @ np.linalg.inv(K).T
+    xy = np.stack([(u.ravel() - K[0, 2]) / K[0, 0], (v.ravel() - K[1, 2]) / K[1, 1]], axis=1)
+    if "distortion" in image["camera"]:  # the ray each distorted pixel centre sees
+        xy = undistort_points(xy, tuple(image["camera"]["distortion"]))
+    dirs = np.c_[xy, np.ones(len(xy))]
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     hit = trimesh.ray.ray_triangle.RayMeshIntersector(scene).intersects_first(np.zeros_like(dirs), dirs)
     out = np.zeros(h * w, np.int64)

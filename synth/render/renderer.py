@@ -13,7 +13,7 @@ Meshes are converted and uploaded once per process (one mapper per mesh and wind
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
@@ -32,6 +32,7 @@ from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
 from ..assets import load_mesh  # noqa: E402
 from ..environments import environment_image, white_radiance  # noqa: E402
 from ..scene.model import Scene  # noqa: E402
+from ..sensor import source_pixels, warp_bilinear, warp_nearest  # noqa: E402
 from ..textures import TILE_M, srgb_to_linear, support_texture  # noqa: E402
 from . import shadows as sh  # noqa: E402
 from .camera import apply_camera, linear_depth  # noqa: E402
@@ -91,8 +92,19 @@ class Renderer:
     """One per process; `render(scene)` returns the RGB image and the label maps."""
 
     def __init__(
-        self, width: int, height: int, anti_aliasing: str = "fxaa", tone_mapping: bool = True, ambient_occlusion: bool = True
+        self,
+        width: int,
+        height: int,
+        anti_aliasing: str = "fxaa",
+        tone_mapping: bool = True,
+        ambient_occlusion: bool = True,
+        pad: tuple[int, int] = (0, 0),
     ):
+        """`pad`: margin (x, y) in pixels drawn around the image, which lens distortion pulls in."""
+        self.pad = pad
+        self.out_size = (width, height)
+        self._lens_maps: dict[bytes, np.ndarray] = {}
+        width, height = width + 2 * pad[0], height + 2 * pad[1]
         self.width, self.height = width, height
         self.rgb = pv.Plotter(off_screen=True, window_size=(width, height), lighting=None)
         self.rgb.ren_win.SetMultiSamples(0)
@@ -121,8 +133,12 @@ class Renderer:
     @classmethod
     def for_config(cls, cfg) -> Renderer:
         """A renderer with the image size and render settings of a `Config`."""
-        r = cfg.render
-        return cls(cfg.image.width, cfg.image.height, r.anti_aliasing, r.tone_mapping, r.ambient_occlusion)
+        from ..scene.camera import widest_intrinsics
+        from ..sensor import padding
+
+        r, w, h = cfg.render, cfg.image.width, cfg.image.height
+        pad = padding(widest_intrinsics(cfg.camera, cfg.image), [d.bounds() for d in cfg.camera.distortion.dists()], w, h)
+        return cls(w, h, r.anti_aliasing, r.tone_mapping, r.ambient_occlusion, pad)
 
     # -- resources cached per process -------------------------------------------------
     def _polydata(self, path: str, units: str) -> pv.PolyData:
@@ -347,11 +363,48 @@ class Renderer:
     def render_rgb(self, scene: Scene) -> np.ndarray:
         """The finished RGB image alone (the benchmark's floor): the PBR pass, plus the depth
         passes its cast shadows need; no instance ids."""
-        return self._render(scene, ids=False, depth=False).rgb
+        return self._through_lens(scene, ids=False, depth=False).rgb
 
     def render(self, scene: Scene, depth: bool = False) -> Frame:
         """RGB and instance ids; the depth map (camera z, metres) only when asked for."""
-        return self._render(scene, ids=True, depth=depth)
+        return self._through_lens(scene, ids=True, depth=depth)
+
+    def _through_lens(self, scene: Scene, ids: bool, depth: bool) -> Frame:
+        """Render the ideal pinhole frame on the padded canvas, then crop it, or warp every map
+        through the lens distortion (RGB bilinear; ids and depth nearest: the same warp)."""
+        cam = scene.camera
+        if (cam.width, cam.height) != self.out_size:
+            raise ValueError(f"renderer is {self.out_size}, scene camera is {(cam.width, cam.height)}")
+        if self.pad == (0, 0) and not any(cam.distortion):
+            return self._render(scene, ids, depth)
+        px, py = self.pad
+        K = cam.K.copy()
+        K[0, 2] += px
+        K[1, 2] += py
+        ideal = replace(scene, camera=replace(cam, K=K, width=self.width, height=self.height, distortion=(0.0,) * 5))
+        f = self._render(ideal, ids, depth)
+        maps = {k: getattr(f, k) for k in ("rgb", "instance_ids", "depth", "defect_ids")}
+        maps = {k: m for k, m in maps.items() if m is not None}
+        if not any(cam.distortion):
+            return Frame(
+                **{
+                    "instance_ids": None,
+                    "depth": None,
+                    **{k: m[py : py + cam.height, px : px + cam.width] for k, m in maps.items()},
+                }
+            )
+        key = cam.K.tobytes() + np.asarray(cam.distortion).tobytes()
+        if key not in self._lens_maps:
+            src = source_pixels(cam.K, cam.distortion, cam.width, cam.height)
+            half = np.array([(cam.width - 1) / 2, (cam.height - 1) / 2])
+            if (np.abs(src - half) - half > np.array([px, py]) - 0.5).any():
+                raise ValueError(f"lens distortion {cam.distortion} needs more than the renderer's margin {self.pad}")
+            if len(self._lens_maps) > 64:
+                self._lens_maps.clear()
+            self._lens_maps[key] = src
+        src = self._lens_maps[key]
+        warped = {k: (warp_bilinear if k == "rgb" else warp_nearest)(m, src, self.pad) for k, m in maps.items()}
+        return Frame(**{"instance_ids": None, "depth": None, **warped})
 
     def _render(self, scene: Scene, ids: bool, depth: bool) -> Frame:
         cast = bool(scene.shadows and scene.objects and scene.lights)

@@ -15,7 +15,23 @@ def intrinsics(cfg: CameraCfg, image: ImageCfg, rng: np.random.Generator) -> np.
     if cfg.intrinsics is not None:
         i = cfg.intrinsics
         return np.array([[i.fx, 0, i.cx], [0, i.fy, i.cy], [0, 0, 1]], dtype=float)
-    f = (image.width / 2.0) / np.tan(np.radians(fov) / 2.0)
+    if cfg.model is not None:  # focal length over pixel pitch
+        f = float(cfg.model.focal_length_mm.sample(rng)) * 1e3 / cfg.model.pixel_size_um
+    else:
+        f = (image.width / 2.0) / np.tan(np.radians(fov) / 2.0)
+    return np.array([[f, 0, image.width / 2 - 0.5], [0, f, image.height / 2 - 0.5], [0, 0, 1]], dtype=float)
+
+
+def widest_intrinsics(cfg: CameraCfg, image: ImageCfg) -> np.ndarray:
+    """K of the widest view the config can draw (the shortest focal length): lens distortion
+    moves pixels farthest there, so it sizes the render margin."""
+    if cfg.intrinsics is not None:
+        i = cfg.intrinsics
+        return np.array([[i.fx, 0, i.cx], [0, i.fy, i.cy], [0, 0, 1]], dtype=float)
+    if cfg.model is not None:
+        f = cfg.model.focal_length_mm.bounds()[0] * 1e3 / cfg.model.pixel_size_um
+    else:
+        f = (image.width / 2.0) / np.tan(np.radians(cfg.fov_deg.bounds()[1]) / 2.0)
     return np.array([[f, 0, image.width / 2 - 0.5], [0, f, image.height / 2 - 0.5], [0, 0, 1]], dtype=float)
 
 
@@ -46,4 +62,6 @@ def sample_camera(cfg: CameraCfg, image: ImageCfg, centre: np.ndarray, rng: np.r
     jitter = rng.uniform(-1.0, 1.0, 2) * cfg.look_at_jitter
     target = np.array([centre[0] + jitter[0], centre[1] + jitter[1], centre[2]])
     pos = target + dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
-    return Camera(K=K, world_to_camera=look_at(pos, target, az, roll), width=image.width, height=image.height)
+    distortion = tuple(float(d.sample(rng)) for d in cfg.distortion.dists())
+    w2c = look_at(pos, target, az, roll)
+    return Camera(K=K, world_to_camera=w2c, width=image.width, height=image.height, distortion=distortion)

@@ -61,6 +61,7 @@ class Camera:
     world_to_camera: np.ndarray
     width: int
     height: int
+    distortion: tuple[float, float, float, float, float] = (0.0, 0.0, 0.0, 0.0, 0.0)  # OpenCV k1, k2, p1, p2, k3
 
 
 @dataclass

@@ -33,6 +33,13 @@ def encode_image(rgb: np.ndarray, fmt: str, png_level: int = 1, jpeg_quality: in
     return buf.getvalue()
 
 
+def encode_depth(steps: np.ndarray) -> bytes:
+    """A uint16 depth map as a 16-bit grayscale PNG (always 16 bits, so readers know the scale)."""
+    buf = io.BytesIO()
+    Image.fromarray(steps.astype(np.uint16)).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
 def encode_mask(mask: np.ndarray) -> bytes:
     """A label map as PNG: 8-bit when the values fit, else 16-bit."""
     buf = io.BytesIO()
