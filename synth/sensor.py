@@ -1,0 +1,121 @@
+"""Lens distortion and the image sensor, applied to the rendered frame (numpy only).
+
+Lens: the renderer draws an ideal pinhole frame on a canvas padded on every side; each output
+pixel then takes the ideal pixel its centre comes from under OpenCV's distortion model
+(k1, k2, p1, p2, k3). RGB is sampled bilinearly, label and depth maps take the nearest ideal
+pixel, so every map goes through the same warp and the labels stay exact for the distorted image.
+
+Sensor (EMVA 1288 style, in linear light): white balance gains, vignetting, photon shot noise,
+dark current, read noise, gain and quantisation to the sensor's bit depth; optionally monochrome.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .textures import srgb_to_linear
+
+
+def distort_points(xy: np.ndarray, d: tuple[float, float, float, float, float]) -> np.ndarray:
+    """OpenCV's forward model on normalised image coordinates (..., 2)."""
+    k1, k2, p1, p2, k3 = d
+    x, y = xy[..., 0], xy[..., 1]
+    r2 = x * x + y * y
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+    xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    return np.stack([xd, yd], axis=-1)
+
+
+def undistort_points(xy_d: np.ndarray, d: tuple[float, float, float, float, float], iterations: int = 20) -> np.ndarray:
+    """Inverse of `distort_points` by fixed-point iteration (as cv2.undistortPoints)."""
+    k1, k2, p1, p2, k3 = d
+    xd, yd = xy_d[..., 0], xy_d[..., 1]
+    x, y = xd.copy(), yd.copy()
+    for _ in range(iterations):
+        r2 = x * x + y * y
+        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+        dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+        dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+        x, y = (xd - dx) / radial, (yd - dy) / radial
+    return np.stack([x, y], axis=-1)
+
+
+def source_pixels(K: np.ndarray, d, width: int, height: int) -> np.ndarray:
+    """(h, w, 2) ideal pinhole pixel (u, v) that each distorted output pixel centre sees."""
+    u, v = np.meshgrid(np.arange(width, dtype=float), np.arange(height, dtype=float))
+    xy = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1]], axis=-1)
+    ideal = undistort_points(xy, d)
+    return np.stack([ideal[..., 0] * K[0, 0] + K[0, 2], ideal[..., 1] * K[1, 1] + K[1, 2]], axis=-1)
+
+
+def padding(K: np.ndarray, bounds: list[tuple[float, float]], width: int, height: int) -> tuple[int, int]:
+    """Canvas margin (x, y) in pixels that every distortion within `bounds` (per coefficient) needs."""
+    if all(lo == hi == 0 for lo, hi in bounds):
+        return 0, 0
+    edge = np.r_[np.arange(0, width, 8), width - 1]
+    side = np.r_[np.arange(0, height, 8), height - 1]
+    border = np.concatenate(
+        [np.c_[edge, np.zeros_like(edge)], np.c_[edge, np.full_like(edge, height - 1)], np.c_[np.zeros_like(side), side]]
+        + [np.c_[np.full_like(side, width - 1), side]]
+    ).astype(float)
+    xy = np.stack([(border[:, 0] - K[0, 2]) / K[0, 0], (border[:, 1] - K[1, 2]) / K[1, 1]], axis=-1)
+    px = py = 0.0
+    for corner in np.array(np.meshgrid(*[[lo, hi] for lo, hi in bounds])).reshape(5, -1).T:
+        ideal = undistort_points(xy, tuple(corner))
+        u, v = ideal[:, 0] * K[0, 0] + K[0, 2], ideal[:, 1] * K[1, 1] + K[1, 2]
+        px = max(px, -u.min(), u.max() - (width - 1))
+        py = max(py, -v.min(), v.max() - (height - 1))
+    return int(np.ceil(px)) + 2, int(np.ceil(py)) + 2
+
+
+def warp_nearest(image: np.ndarray, src: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
+    """Each output pixel takes the padded-canvas pixel whose centre is nearest its source point."""
+    u = np.clip(np.rint(src[..., 0] + pad[0]).astype(np.int64), 0, image.shape[1] - 1)
+    v = np.clip(np.rint(src[..., 1] + pad[1]).astype(np.int64), 0, image.shape[0] - 1)
+    return image[v, u]
+
+
+def warp_bilinear(image: np.ndarray, src: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
+    """Bilinear resampling of an (H, W, C) uint8 image at the source points."""
+    u = np.clip(src[..., 0] + pad[0], 0, image.shape[1] - 1.001)
+    v = np.clip(src[..., 1] + pad[1], 0, image.shape[0] - 1.001)
+    u0, v0 = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
+    fu, fv = (u - u0)[..., None], (v - v0)[..., None]
+    im = image.astype(np.float32)
+    top = im[v0, u0] * (1 - fu) + im[v0, u0 + 1] * fu
+    bottom = im[v0 + 1, u0] * (1 - fu) + im[v0 + 1, u0 + 1] * fu
+    return np.clip(np.rint(top * (1 - fv) + bottom * fv), 0, 255).astype(np.uint8)
+
+
+def _to_srgb8(lin: np.ndarray) -> np.ndarray:
+    lin = np.clip(lin, 0.0, 1.0)
+    s = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
+    return np.rint(s * 255).astype(np.uint8)
+
+
+def apply_sensor(rgb: np.ndarray, cfg, rng: np.random.Generator) -> np.ndarray:
+    """The image as the sensor records it (`cfg`: a SensorCfg): (H, W, 3) uint8, or (H, W) when
+    monochrome. Draws the same number of variates for every frame of a config."""
+    lin = srgb_to_linear(rgb.astype(np.float32) / 255.0)
+    wb = np.array([cfg.white_balance.sample(rng), 1.0, cfg.white_balance.sample(rng)], np.float32)
+    lin = lin * wb
+    vig = float(cfg.vignetting.sample(rng))
+    if vig > 0:  # natural falloff towards the corners: 1 at the centre, 1 - vig at the corners
+        h, w = lin.shape[:2]
+        y, x = np.ogrid[:h, :w]
+        r2 = ((x - (w - 1) / 2) ** 2 + (y - (h - 1) / 2) ** 2) / (((w - 1) / 2) ** 2 + ((h - 1) / 2) ** 2)
+        lin = lin * (1 - vig * r2)[..., None].astype(np.float32)
+    if cfg.monochrome:
+        lin = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    n = cfg.noise
+    if n.enabled:
+        gain = float(n.gain.sample(rng))
+        electrons = lin * n.full_well_e / gain  # a linear 1.0 fills the well at gain 1
+        dark = n.dark_current_e_per_s * n.exposure_ms * 1e-3
+        signal = rng.poisson(np.maximum(electrons + dark, 0)).astype(np.float32) - dark
+        signal += rng.normal(0.0, n.read_noise_e, signal.shape).astype(np.float32)
+        levels = 2**n.bit_depth - 1
+        dn = np.clip(np.rint(signal * gain / n.full_well_e * levels), 0, levels)
+        lin = dn / levels
+    return _to_srgb8(lin)
