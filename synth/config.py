@@ -104,10 +104,28 @@ class KeyLightsCfg(Model):
     distance: num_dist(0.05) = {"uniform": [0.8, 1.6]}
 
 
+class RigCfg(Model):
+    """A machine-vision light rig, made of point/spot lights placed around the camera or the parts."""
+
+    type: Literal["ring", "coaxial", "dome", "dark_field", "bar", "back"] = Field(
+        description="ring: around the lens; coaxial: on the optical axis; dome: diffuse from a hemisphere; "
+        "dark_field: low-angle ring at the parts; bar: linear lights; back: a lit panel under the parts"
+    )
+    intensity: num_dist(0) = Field(30.0, description="the rig's total intensity (shared by its lights)")
+    color_temperature_k: num_dist(1000, 40000) = 6000.0
+    radius: num_dist(0.001) = Field(0.06, description="metres: ring/dark-field radius, dome radius, bar distance")
+    lights: int = Field(12, ge=1, le=64, description="point lights that make up a ring, dome or dark-field rig")
+    height: num_dist(0) = Field(0.02, description="dark_field: metres above the parts' centre")
+    bars: int = Field(2, ge=1, le=8, description="bar: how many bars, evenly around the parts")
+    length: num_dist(0.01) = Field(0.2, description="bar: length in metres")
+    elevation_deg: num_dist(1, 90) = Field(45.0, description="bar: elevation seen from the parts")
+
+
 class LightingCfg(Model):
     environment: StrDist = {"choice": ["studio_soft", "factory_hall"]}
     environment_rotation_deg: AnyNum = {"uniform": [0, 360]}
     key_lights: KeyLightsCfg = KeyLightsCfg()
+    rig: RigCfg | None = Field(None, description="a machine-vision light rig, in addition to the key lights")
     shadows: bool = True
     auto_exposure: bool = Field(True, description="meter a white card on the table, as a camera would; exposure then scales it")
     exposure: num_dist(0) = Field(1.0, description="exposure multiplier (on top of the metered one when auto_exposure is on)")

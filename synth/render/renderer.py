@@ -315,6 +315,9 @@ class Renderer:
             p.SetColor(*color)
             p.SetMetallic(mat.metallic)
             p.SetRoughness(mat.roughness)
+            if role == "support" and sup.kind == "backlight":  # a lit diffuser: it emits, it is not lit
+                p.SetInterpolationToFlat()
+                p.SetLighting(False)
             if with_labels and role == "part" and scene.shadows:  # the whole cached part: defects are below a texel
                 self._add(self.shadow.renderer, "shadow", path, units, pose)
             if with_labels:
@@ -407,7 +410,8 @@ class Renderer:
         return Frame(**{"instance_ids": None, "depth": None, **warped})
 
     def _render(self, scene: Scene, ids: bool, depth: bool) -> Frame:
-        cast = bool(scene.shadows and scene.objects and scene.lights)
+        casting = any(lt.shadow for lt in scene.lights) and scene.support.kind != "backlight"  # a lit panel takes no shadow
+        cast = bool(scene.shadows and scene.objects and casting)
         near, far = self._setup(scene, with_labels=ids or cast)
         self.rgb.ren_win.Render()
         rgb = read_rgb(self.rgb.ren_win, self.width, self.height)
@@ -458,6 +462,8 @@ class Renderer:
         blocked = np.zeros(len(points))
         shares = sh.light_shares(scene, points, white_radiance(scene.environment.name))
         for light, share in zip(scene.lights, shares, strict=True):
+            if not light.shadow:
+                continue
             view, proj, ortho = sh.light_view(light, centre, radius)
             dmap = self._light_depth(view, proj)
             blocked += share * sh.occluded(points, view, proj, ortho, dmap, bias=2.0 * radius / SHADOW_MAP + 2e-4)

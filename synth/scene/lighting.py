@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import LightingCfg
+from ..config import LightingCfg, RigCfg
 from ..environments import white_radiance
-from .model import Environment, Light
+from .model import Camera, Environment, Light
 
 
 def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:
@@ -42,6 +42,47 @@ def sample_lights(cfg: LightingCfg, target: np.ndarray, rng: np.random.Generator
             )
         )
     return lights
+
+
+def rig_lights(rig: RigCfg, camera: Camera, target: np.ndarray, rng: np.random.Generator) -> list[Light]:
+    """The lights of a machine-vision rig. Ring and coaxial lights sit at the lens and look where
+    the camera looks; dome, dark-field and bar lights are placed around the parts' centre."""
+    r2c = camera.world_to_camera[:3, :3]
+    eye = -r2c.T @ camera.world_to_camera[:3, 3]
+    right, down, forward = r2c  # camera axes in world coordinates
+    total = float(rig.intensity.sample(rng))
+    color = kelvin_to_rgb(float(rig.color_temperature_k.sample(rng)))
+    radius = float(rig.radius.sample(rng))
+    aim = eye + forward * float(np.linalg.norm(target - eye))  # the point the camera looks at
+
+    def light(pos, focal, n, kind="spot", cone=60.0, shadow=False) -> Light:
+        return Light(kind, tuple(map(float, pos)), tuple(map(float, focal)), total / n, color, cone, shadow)
+
+    n = rig.lights
+    ring = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    if rig.type == "ring":
+        return [light(eye + radius * (np.cos(a) * right + np.sin(a) * down), aim, n) for a in ring]
+    if rig.type == "coaxial":  # through a beam splitter: light leaves along the optical axis
+        return [light(eye, aim, 1, cone=30.0)]
+    if rig.type == "dome":  # a hemisphere of lights: diffuse, almost shadowless
+        golden = np.pi * (3 - np.sqrt(5))
+        z = 1 - (np.arange(n) + 0.5) / n  # evenly over the upper hemisphere
+        pts = np.c_[np.sqrt(1 - z**2) * np.cos(golden * np.arange(n)), np.sqrt(1 - z**2) * np.sin(golden * np.arange(n)), z]
+        return [light(target + radius * p, target, n, kind="point", cone=90.0) for p in pts]
+    if rig.type == "dark_field":  # grazing light: flat faces stay dark, edges and scratches light up
+        h = float(rig.height.sample(rng))
+        return [light(target + [radius * np.cos(a), radius * np.sin(a), h], target + [0, 0, h * 0.2], n) for a in ring]
+    if rig.type == "bar":
+        el, length = np.radians(float(rig.elevation_deg.sample(rng))), float(rig.length.sample(rng))
+        lights, per_bar = [], max(2, n // rig.bars)
+        for b in range(rig.bars):
+            az = 2 * np.pi * b / rig.bars + rng.uniform(-0.2, 0.2)
+            centre = target + radius * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+            along = np.array([-np.sin(az), np.cos(az), 0.0])
+            for k, t in enumerate(np.linspace(-length / 2, length / 2, per_bar)):
+                lights.append(light(centre + t * along, target + t * along, rig.bars * per_bar, shadow=k == per_bar // 2))
+        return lights
+    return []  # back: the support itself is the light (a lit panel), see the renderer
 
 
 def sample_environment(cfg: LightingCfg, rng: np.random.Generator) -> Environment:

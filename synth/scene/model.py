@@ -72,6 +72,7 @@ class Light:
     intensity: float
     color: tuple[float, float, float]
     cone_angle_deg: float = 30.0
+    shadow: bool = True  # casts a shadow on the support (rigs of many small lights do not: too soft)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from ..environments import BUILTIN
 from ..textures import TILE_M
 from .camera import sample_camera
 from .defects import sample_defects
-from .lighting import metered_exposure, sample_environment, sample_lights
+from .lighting import metered_exposure, rig_lights, sample_environment, sample_lights
 from .materials import SUPPORTS, sample_material
 from .model import Scene, SceneObject, Support
 from .placement import place_part, rotation_z
@@ -74,12 +74,16 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         centre = _group_point(objects, cfg.camera.look_at_group, rng, centre)
     camera = sample_camera(cfg.camera, cfg.image, centre, rng)
     lights = sample_lights(cfg.lighting, centre, rng)
+    if cfg.lighting.rig is not None:
+        lights += rig_lights(cfg.lighting.rig, camera, centre, rng)
     env = sample_environment(cfg.lighting, rng)
     if env.name not in BUILTIN:
         env.name = str(cfg.resolve_path(env.name))
     if cfg.lighting.auto_exposure:
         env.exposure = metered_exposure(env, lights)
     support_kind = str(cfg.scene.support.material.sample(rng))
+    if cfg.lighting.rig is not None and cfg.lighting.rig.type == "back":
+        support_kind = "backlight"
     support_pose = rotation_z(rng.uniform(0.0, 2.0 * np.pi))
     support_pose[:2, 3] = rng.uniform(-TILE_M, TILE_M, 2)
     support = Support(

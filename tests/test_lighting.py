@@ -1,0 +1,68 @@
+"""Machine-vision light rigs: where their lights sit, and what they do to the image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from synth.config import load_config
+from synth.render import Renderer
+from synth.scene import sample_scene
+
+from .conftest import small_config
+
+
+def rig_config(tmp_path, rig: dict):
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    raw["lighting"] = {"key_lights": {"count": 0}, "rig": rig}
+    path = tmp_path / "rig.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return load_config(path)
+
+
+def test_rig_light_positions(tmp_path):
+    for rig in ("ring", "coaxial", "dome", "dark_field", "bar"):
+        cfg = rig_config(tmp_path, {"type": rig, "radius": 0.05, "lights": 8, "height": 0.01, "bars": 2})
+        scene = sample_scene(cfg, 0)
+        w2c = scene.camera.world_to_camera
+        eye = -w2c[:3, :3].T @ w2c[:3, 3]
+        pos = np.array([lt.position for lt in scene.lights])
+        assert np.isclose(sum(lt.intensity for lt in scene.lights), 30.0)
+        if rig == "ring":  # a circle of radius r around the optical axis, in the lens plane
+            rel = (pos - eye) @ w2c[:3, :3].T
+            assert len(pos) == 8 and np.allclose(np.hypot(rel[:, 0], rel[:, 1]), 0.05) and np.allclose(rel[:, 2], 0)
+        elif rig == "coaxial":
+            assert len(pos) == 1 and np.allclose(pos[0], eye)
+        else:
+            focal = np.array([lt.focal_point for lt in scene.lights])
+            centre = focal.mean(axis=0) if rig != "bar" else None
+            if rig == "dome":
+                assert np.allclose(np.linalg.norm(pos - centre, axis=1), 0.05) and (pos[:, 2] > centre[2]).all()
+            if rig == "dark_field":  # low: grazing light
+                assert np.allclose(pos[:, 2] - focal[:, 2], 0.01 * 0.8) and len(pos) == 8
+            if rig == "bar":
+                assert len(pos) == 8 and sum(lt.shadow for lt in scene.lights) == 2
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    r = Renderer(256, 192)
+    yield r
+    r.close()
+
+
+def test_back_light_shows_silhouettes(tmp_path, renderer):
+    cfg = rig_config(tmp_path, {"type": "back"})
+    frame = renderer.render(sample_scene(cfg, 1))
+    grey = frame.rgb.mean(axis=2)
+    support, parts = grey[frame.instance_ids == 0], grey[frame.instance_ids > 0]
+    assert support.mean() > 220 and support.mean() > parts.mean() + 40
+
+
+def test_every_rig_changes_the_image(tmp_path, renderer):
+    base = renderer.render(sample_scene(rig_config(tmp_path, {"type": "ring", "intensity": 0.0}), 2))
+    for rig in ("ring", "coaxial", "dome", "dark_field", "bar"):
+        frame = renderer.render(sample_scene(rig_config(tmp_path, {"type": rig}), 2))
+        assert (frame.instance_ids == base.instance_ids).all()  # lights never move labels
+        assert np.abs(frame.rgb.astype(float) - base.rgb).mean() > 2, rig
