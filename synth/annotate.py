@@ -56,29 +56,44 @@ def _ring(coords) -> list[float]:
 
 
 def annotate_frame(
-    instance_ids: np.ndarray, scene: Scene, categories: dict[str, int], mask_format: str, min_visible_pixels: int
+    instance_ids: np.ndarray,
+    scene: Scene,
+    categories: dict[str, int],
+    mask_format: str,
+    min_visible_pixels: int,
+    amodal: dict[int, np.ndarray] | None = None,
+    min_visibility: float = 0.0,
 ) -> list[dict]:
-    """One record per part with at least `min_visible_pixels` visible pixels (ids left to the writer)."""
+    """One record per part with at least `min_visible_pixels` visible pixels (ids left to the writer);
+    with `amodal` masks also its whole silhouette, its box and visibility = visible / whole pixels
+    (parts below `min_visibility` are left out)."""
     counts = np.bincount(instance_ids.ravel(), minlength=len(scene.objects) + 1)
     w2c = scene.camera.world_to_camera
+    encode = encode_rle if mask_format == "rle" else encode_polygons
     records = []
     for obj in scene.objects:
         if counts[obj.instance_id] < min_visible_pixels:
             continue
         mask = instance_ids == obj.instance_id
-        seg = encode_rle(mask) if mask_format == "rle" else encode_polygons(mask)
-        records.append(
-            {
-                "category_id": categories[obj.category],
-                "segmentation": seg,
-                "area": int(counts[obj.instance_id]),
-                "bbox": tight_bbox(mask),
-                "iscrowd": 0,
-                "instance_id": obj.instance_id,
-                "mesh": obj.mesh,
-                "object_pose": np.round(w2c @ obj.pose, 9).tolist(),
-            }
-        )
+        rec = {
+            "category_id": categories[obj.category],
+            "segmentation": encode(mask),
+            "area": int(counts[obj.instance_id]),
+            "bbox": tight_bbox(mask),
+            "iscrowd": 0,
+            "instance_id": obj.instance_id,
+            "mesh": obj.mesh,
+            "object_pose": np.round(w2c @ obj.pose, 9).tolist(),
+        }
+        if amodal is not None:
+            whole = amodal[obj.instance_id] | mask  # the same pixels by construction; the union makes it certain
+            rec["visibility"] = round(rec["area"] / int(whole.sum()), 6)
+            if rec["visibility"] < min_visibility:
+                continue
+            rec["amodal_segmentation"] = encode(whole)
+            rec["amodal_area"] = int(whole.sum())
+            rec["bbox_amodal"] = tight_bbox(whole)
+        records.append(rec)
     return records
 
 

@@ -170,6 +170,8 @@ class OutputsCfg(Model):
 class AnnotationsCfg(Model):
     mask_format: Literal["rle", "polygon"] = "rle"
     min_visible_pixels: int = Field(50, ge=1)
+    amodal: bool = Field(False, description="also each part's whole silhouette: amodal_segmentation, bbox_amodal, visibility")
+    min_visibility: float = Field(0.0, ge=0, le=1, description="with amodal: skip parts less visible than this")
     categories: Literal["parts_and_defects", "defects", "defect"] = Field(
         "parts_and_defects", description="parts and defect kinds; defect kinds only; or one 'defect' class"
     )

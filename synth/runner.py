@@ -148,7 +148,7 @@ def generate(
                 if k + 1 < len(todo):
                     ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
                 scene = ahead.popleft().result()
-                frame = renderer.render(scene, depth=cfg.outputs.depth)
+                frame = renderer.render(scene, depth=cfg.outputs.depth, amodal=cfg.annotations.amodal)
                 if cfg.sensor.active():  # its own stream: the scene's draws stay as they were
                     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, i, 1]))
                     frame.rgb = apply_sensor(frame.rgb, cfg.sensor, rng)
@@ -194,7 +194,10 @@ def annotate_scene(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, in
     defect counts, and the per-pixel defect class map when `defects.masks` is on."""
     anns = []
     if cfg.annotations.categories == "parts_and_defects":
-        anns = annotate_frame(frame.instance_ids, scene, cat_ids, cfg.annotations.mask_format, cfg.annotations.min_visible_pixels)
+        a = cfg.annotations
+        anns = annotate_frame(
+            frame.instance_ids, scene, cat_ids, a.mask_format, a.min_visible_pixels, frame.amodal, a.min_visibility
+        )
     mask = None
     if cfg.defects.enabled():
         ids = frame.defect_ids if frame.defect_ids is not None else np.zeros_like(frame.instance_ids)

@@ -136,3 +136,50 @@ def test_preview_draws_a_sheet(tmp_path, dataset):
     assert res.exit_code == 0, res.output
     with Image.open(out) as im:
         assert im.size[0] >= 2 * 256 and im.size[1] >= 2 * 192
+
+
+def test_amodal_masks_contain_the_visible_ones(tmp_path):
+    """Amodal masks: each part's whole silhouette with the others removed; the visible mask lies
+    inside it, visibility = visible / amodal pixels in (0, 1], some parts are partly hidden, and
+    min_visibility drops the least visible."""
+    import json
+
+    from synth.tools.validate import decode, validate_dataset
+
+    from .conftest import run_cli, small_config
+
+    crowd = {"parts_per_image": {"uniform": [6, 8]}, "region": [0.07, 0.05], "spacing": 0.0}
+    cam = {"distance": {"uniform": [0.25, 0.3]}, "elevation_deg": {"uniform": [25, 35]}}
+    out = tmp_path / "out"
+    path = small_config(tmp_path, scene=crowd, camera=cam, num_images=3, annotations={"amodal": True, "min_visible_pixels": 5})
+    assert run_cli("generate", path, "-o", out, "-q").exit_code == 0
+    assert validate_dataset(out)[1] == []
+    vis = []
+    for split in ("train", "val"):
+        doc = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
+        ims = {im["id"]: im for im in doc["images"]}
+        for a in doc["annotations"]:
+            im = ims[a["image_id"]]
+            m, whole = (
+                decode(a, im["height"], im["width"]),
+                decode({"segmentation": a["amodal_segmentation"]}, im["height"], im["width"]),
+            )
+            assert not (m & ~whole).any() and 0 < a["visibility"] <= 1
+            vis.append(a["visibility"])
+    assert min(vis) < 0.9 and max(vis) == 1.0, vis  # occlusion happens, and unoccluded parts are whole
+    cut = sorted(vis)[len(vis) // 3]
+    out2 = tmp_path / "out2"
+    path = small_config(
+        tmp_path,
+        scene=crowd,
+        camera=cam,
+        num_images=3,
+        annotations={"amodal": True, "min_visible_pixels": 5, "min_visibility": cut},
+    )
+    assert run_cli("generate", path, "-o", out2, "-q").exit_code == 0
+    kept = [
+        a["visibility"]
+        for s in ("train", "val")
+        for a in json.loads((out2 / "annotations" / f"instances_{s}.json").read_text())["annotations"]
+    ]
+    assert min(kept) >= cut and len(kept) < len(vis)

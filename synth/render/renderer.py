@@ -48,6 +48,7 @@ class Frame:
     instance_ids: np.ndarray | None  # (h, w) int32, 0 = background/support
     depth: np.ndarray | None  # (h, w) float32 camera z in metres, inf where nothing
     defect_ids: np.ndarray | None = None  # (h, w) int32 defect id seen at each pixel, 0 = none
+    amodal: dict[int, np.ndarray] | None = None  # instance id -> (h, w) bool: its whole silhouette, occluders removed
 
 
 def id_to_rgb(k: int) -> tuple[float, float, float]:
@@ -297,7 +298,7 @@ class Renderer:
                 items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o), "part"))
                 items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, _patch(o, self._combined), "patch"))
         items.append(("support", repr(sup.size), support_pose, sup.material, 0, None, "support"))
-        self._defect_actors = []
+        self._label_actors = []
         for path, units, pose, mat, iid, edited, role in items:
             a = self._add(self._current, "rgb", path, units, pose, edited)
             p = a.GetProperty()
@@ -322,7 +323,7 @@ class Renderer:
                 self._add(self.shadow.renderer, "shadow", path, units, pose)
             if with_labels:
                 b = self._add(self.labels.renderer, "labels", path, units, pose, edited)
-                self._defect_actors.append((b, role == "patch"))
+                self._label_actors.append((b, role == "patch", iid))
                 if role == "patch" and self._combined:
                     _label_colours(b.GetMapper())
                 q = b.GetProperty()
@@ -368,34 +369,32 @@ class Renderer:
         passes its cast shadows need; no instance ids."""
         return self._through_lens(scene, ids=False, depth=False).rgb
 
-    def render(self, scene: Scene, depth: bool = False) -> Frame:
-        """RGB and instance ids; the depth map (camera z, metres) only when asked for."""
-        return self._through_lens(scene, ids=True, depth=depth)
+    def render(self, scene: Scene, depth: bool = False, amodal: bool = False) -> Frame:
+        """RGB and instance ids; the depth map (camera z, metres) and amodal masks (one label pass
+        per part, with every other part hidden) only when asked for."""
+        return self._through_lens(scene, ids=True, depth=depth, amodal=amodal)
 
-    def _through_lens(self, scene: Scene, ids: bool, depth: bool) -> Frame:
+    def _through_lens(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False) -> Frame:
         """Render the ideal pinhole frame on the padded canvas, then crop it, or warp every map
         through the lens distortion (RGB bilinear; ids and depth nearest: the same warp)."""
         cam = scene.camera
         if (cam.width, cam.height) != self.out_size:
             raise ValueError(f"renderer is {self.out_size}, scene camera is {(cam.width, cam.height)}")
         if self.pad == (0, 0) and not any(cam.distortion):
-            return self._render(scene, ids, depth)
+            return self._render(scene, ids, depth, amodal)
         px, py = self.pad
         K = cam.K.copy()
         K[0, 2] += px
         K[1, 2] += py
         ideal = replace(scene, camera=replace(cam, K=K, width=self.width, height=self.height, distortion=(0.0,) * 5))
-        f = self._render(ideal, ids, depth)
+        f = self._render(ideal, ids, depth, amodal)
         maps = {k: getattr(f, k) for k in ("rgb", "instance_ids", "depth", "defect_ids")}
         maps = {k: m for k, m in maps.items() if m is not None}
         if not any(cam.distortion):
-            return Frame(
-                **{
-                    "instance_ids": None,
-                    "depth": None,
-                    **{k: m[py : py + cam.height, px : px + cam.width] for k, m in maps.items()},
-                }
-            )
+            out = {k: m[py : py + cam.height, px : px + cam.width] for k, m in maps.items()}
+            if f.amodal is not None:
+                out["amodal"] = {i: m[py : py + cam.height, px : px + cam.width] for i, m in f.amodal.items()}
+            return Frame(**{"instance_ids": None, "depth": None, **out})
         key = cam.K.tobytes() + np.asarray(cam.distortion).tobytes()
         if key not in self._lens_maps:
             src = source_pixels(cam.K, cam.distortion, cam.width, cam.height)
@@ -407,9 +406,11 @@ class Renderer:
             self._lens_maps[key] = src
         src = self._lens_maps[key]
         warped = {k: (warp_bilinear if k == "rgb" else warp_nearest)(m, src, self.pad) for k, m in maps.items()}
+        if f.amodal is not None:
+            warped["amodal"] = {i: warp_nearest(m, src, self.pad) for i, m in f.amodal.items()}
         return Frame(**{"instance_ids": None, "depth": None, **warped})
 
-    def _render(self, scene: Scene, ids: bool, depth: bool) -> Frame:
+    def _render(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False) -> Frame:
         casting = any(lt.shadow for lt in scene.lights) and scene.support.kind != "backlight"  # a lit panel takes no shadow
         cast = bool(scene.shadows and scene.objects and casting)
         near, far = self._setup(scene, with_labels=ids or cast)
@@ -419,23 +420,38 @@ class Renderer:
             return Frame(rgb=rgb, instance_ids=None, depth=None)
         self.labels.ren_win.Render()
         id_map = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
+        z = None
+        if depth or cast:
+            z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
+        whole = self._amodal_passes(scene) if ids and amodal else None  # (these passes redraw the label window)
         defect_map = None
         if ids and scene.defects:
             if self._combined:
                 id_map, defect_map = id_map & 0xFFFF, id_map >> 16
             else:
                 defect_map = self._defect_pass()
-        z = None
-        if depth or cast:
-            z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
         if cast:
             self._cast_shadows(scene, rgb, id_map, z)
-        return Frame(rgb=rgb, instance_ids=id_map if ids else None, depth=z if depth else None, defect_ids=defect_map)
+        return Frame(
+            rgb=rgb, instance_ids=id_map if ids else None, depth=z if depth else None, defect_ids=defect_map, amodal=whole
+        )
+
+    def _amodal_passes(self, scene: Scene) -> dict[int, np.ndarray]:
+        """Each part's whole silhouette: the label window drawn with only that part's actors."""
+        out = {}
+        for obj in scene.objects:
+            for actor, _, iid in self._label_actors:
+                actor.SetVisibility(iid == obj.instance_id)
+            self.labels.ren_win.Render()
+            out[obj.instance_id] = (rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height)) & 0xFFFF) == obj.instance_id
+        for actor, _, _ in self._label_actors:
+            actor.SetVisibility(True)
+        return out
 
     def _defect_pass(self) -> np.ndarray:
         """Re-render the label window with every face black except defect faces, which carry their
         defect id: same camera, same depth test, so a defect hidden by anything is not labeled."""
-        for actor, patch in self._defect_actors:
+        for actor, patch, _ in self._label_actors:
             actor.GetProperty().SetColor(0.0, 0.0, 0.0)
             actor.GetProperty().SetAmbientColor(0.0, 0.0, 0.0)
             if patch:

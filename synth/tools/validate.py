@@ -76,6 +76,14 @@ def validate_file(path: Path, images_dir: Path) -> tuple[dict, list[str]]:
             bad.append(f"{where}: bbox {a['bbox']} != tight box of the mask {tight_bbox(m)}")
         if int(m.sum()) != a["area"]:
             bad.append(f"{where}: area {a['area']} != mask pixel count {int(m.sum())}")
+        if "amodal_segmentation" in a:
+            whole = decode({"segmentation": a["amodal_segmentation"]}, im["height"], im["width"])
+            if (m & ~whole).any():
+                bad.append(f"{where}: visible mask is not inside the amodal mask")
+            if tight_bbox(whole) != a.get("bbox_amodal") or int(whole.sum()) != a.get("amodal_area"):
+                bad.append(f"{where}: bbox_amodal/amodal_area do not match the amodal mask")
+            if not 0 < a.get("visibility", 0) <= 1 or abs(a["visibility"] - m.sum() / whole.sum()) > 1e-5:
+                bad.append(f"{where}: visibility {a.get('visibility')} != visible / amodal pixels")
     counts = {"images": len(images), "annotations": len(doc.get("annotations", [])), "categories": len(cats)}
     return counts, bad
 
