@@ -124,11 +124,11 @@ def test_resume_finishes_an_interrupted_run(tmp_path, dataset):
     class CtrlCOnThirdFrame(Renderer):
         calls = 0
 
-        def render(self, scene, depth=False):
+        def render(self, scene, **kw):
             CtrlCOnThirdFrame.calls += 1
             if CtrlCOnThirdFrame.calls == 3:
                 raise KeyboardInterrupt
-            return super().render(scene, depth)
+            return super().render(scene, **kw)
 
     cfg = small_config(tmp_path)
     out = tmp_path / "partial"
