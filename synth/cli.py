@@ -164,12 +164,13 @@ def bench(
     out: Annotated[Path, typer.Option("-o", "--out", help="JSON results")] = Path("output/bench.json"),
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
     defects: Annotated[bool, typer.Option(help="also time the same scene with defects")] = True,
+    features: Annotated[bool, typer.Option(help="also time each realism feature (lens, sensor, amodal, depth, rigs)")] = False,
 ) -> None:
-    """Throughput and memory benchmark: end-to-end vs bare RGB render, defects, RSS over a long run."""
+    """Throughput and memory benchmark: end-to-end vs bare RGB render, defects, realism features, RSS over a long run."""
     from .tools.bench import run_bench
 
     try:
-        run_bench(_load(config, set_), n, rss_frames, out, defects)
+        run_bench(_load(config, set_), n, rss_frames, out, defects, features)
     except SynthError as e:
         _fail(e)
 

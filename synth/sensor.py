@@ -88,6 +88,9 @@ def warp_bilinear(image: np.ndarray, src: np.ndarray, pad: tuple[int, int]) -> n
     return np.clip(np.rint(top * (1 - fv) + bottom * fv), 0, 255).astype(np.uint8)
 
 
+_SRGB_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / 255.0).astype(np.float32)
+
+
 def _to_srgb8(lin: np.ndarray) -> np.ndarray:
     lin = np.clip(lin, 0.0, 1.0)
     s = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
@@ -96,8 +99,13 @@ def _to_srgb8(lin: np.ndarray) -> np.ndarray:
 
 def apply_sensor(rgb: np.ndarray, cfg, rng: np.random.Generator) -> np.ndarray:
     """The image as the sensor records it (`cfg`: a SensorCfg): (H, W, 3) uint8, or (H, W) when
-    monochrome. Draws the same number of variates for every frame of a config."""
-    lin = srgb_to_linear(rgb.astype(np.float32) / 255.0)
+    monochrome. Draws the same number of variates for every frame of a config.
+
+    Temporal noise follows EMVA 1288's linear model: photon shot noise (variance = signal
+    electrons), dark current noise (variance = dark electrons) and read noise add in variance and
+    are drawn as one Gaussian per pixel (the normal limit of the Poisson terms), then gain and
+    quantisation to `bit_depth`."""
+    lin = _SRGB_TO_LINEAR[rgb]
     wb = np.array([cfg.white_balance.sample(rng), 1.0, cfg.white_balance.sample(rng)], np.float32)
     lin = lin * wb
     vig = float(cfg.vignetting.sample(rng))
@@ -109,13 +117,13 @@ def apply_sensor(rgb: np.ndarray, cfg, rng: np.random.Generator) -> np.ndarray:
     if cfg.monochrome:
         lin = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     n = cfg.noise
-    if n.enabled:
-        gain = float(n.gain.sample(rng))
-        electrons = lin * n.full_well_e / gain  # a linear 1.0 fills the well at gain 1
-        dark = n.dark_current_e_per_s * n.exposure_ms * 1e-3
-        signal = rng.poisson(np.maximum(electrons + dark, 0)).astype(np.float32) - dark
-        signal += rng.normal(0.0, n.read_noise_e, signal.shape).astype(np.float32)
-        levels = 2**n.bit_depth - 1
-        dn = np.clip(np.rint(signal * gain / n.full_well_e * levels), 0, levels)
-        lin = dn / levels
-    return _to_srgb8(lin)
+    if not n.enabled:
+        return _to_srgb8(lin)
+    gain = float(n.gain.sample(rng))
+    electrons = np.maximum(lin, 0) * np.float32(n.full_well_e / gain)  # a linear 1.0 fills the well at gain 1
+    dark = n.dark_current_e_per_s * n.exposure_ms * 1e-3
+    sigma = np.sqrt(electrons + np.float32(dark + n.read_noise_e**2))
+    signal = electrons + sigma * rng.standard_normal(electrons.shape, dtype=np.float32)
+    levels = 2**n.bit_depth - 1
+    dn = np.clip(np.rint(signal * np.float32(gain / n.full_well_e * levels)), 0, levels).astype(np.int32)
+    return _to_srgb8(np.arange(levels + 1, dtype=np.float32) / levels)[dn]  # one lookup per digital number

@@ -46,7 +46,60 @@ def default_defects() -> dict:
     return {"kinds": {name: {} for name, k in KINDS.items() if k.needs_group is None}}
 
 
-def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = True) -> dict:
+FEATURES = {  # realism features, each timed end to end against the same frames without it
+    "lens distortion (k1 -0.2, k2 0.05)": {"camera": {"distortion": {"k1": -0.2, "k2": 0.05}}},
+    "sensor noise + vignetting": {"sensor": {"noise": {"enabled": True}, "vignetting": 0.3}},
+    "monochrome": {"sensor": {"monochrome": True}},
+    "amodal masks": {"annotations": {"amodal": True}},
+    "depth PNG": {"outputs": {"depth": True}},
+    "ring light (12 lights)": {"lighting": {"rig": {"type": "ring"}}},
+    "dome light (12 lights)": {"lighting": {"rig": {"type": "dome"}}},
+}
+
+
+def _merged(cfg: Config, over: dict) -> Config:
+    raw = cfg.model_dump(mode="json")
+    for section, values in over.items():
+        raw[section] = {**(raw.get(section) or {}), **values}
+    return config_from_dict(raw, base_dir=cfg.base_dir)
+
+
+def _timed_run(cfg: Config, out: Path, renderer) -> list[float]:
+    from ..runner import generate
+
+    stamps: list[float] = []
+    t0 = time.perf_counter()
+    generate(cfg, out, progress=False, renderer=renderer, on_frame=lambda k: stamps.append(time.perf_counter()))
+    return [y - x for x, y in zip([t0] + stamps[:-1], stamps, strict=True)]
+
+
+def feature_costs(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
+    """Median ms/frame end to end with each feature on, and the baseline (the mean of a block before
+    and after them all, on the same frames)."""
+    from ..render import Renderer
+
+    base_r = Renderer.for_config(cfg)
+    try:
+        _warm(base_r, cfg)
+        before = statistics.median(_timed_run(_with(cfg, num_images=n), tmp / "f_base0", base_r))
+        costs = {}
+        for k, (name, over) in enumerate(FEATURES.items()):
+            fc = _with(_merged(cfg, over), num_images=n)
+            r = base_r if "distortion" not in name else Renderer.for_config(fc)  # distortion renders a margin
+            try:
+                if r is not base_r:
+                    _warm(r, fc)
+                costs[name] = statistics.median(_timed_run(fc, tmp / f"f{k}", r))
+            finally:
+                if r is not base_r:
+                    r.close()
+        after = statistics.median(_timed_run(_with(cfg, num_images=n), tmp / "f_base1", base_r))
+    finally:
+        base_r.close()
+    return {"baseline": (before + after) / 2, **costs}
+
+
+def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = True, features: bool = False) -> dict:
     from ..render import Renderer
     from ..runner import generate
     from ..scene import sample_scene
@@ -93,6 +146,7 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = T
             renderer.render_rgb(scene)
             floor_frame.append(time.perf_counter() - t)
 
+        costs = feature_costs(cfg, max(10, n // 4), tmp) if features else {}
         rss = {}
         if rss_frames:
             long_cfg = _with(cfg, num_images=rss_frames)
@@ -133,6 +187,8 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = T
             "median_ratio_over_no_defects": statistics.median(defect_frame) / e2e_med,
             "mean_ratio_over_no_defects": statistics.mean(defect_frame) / statistics.mean(e2e_frame),
         }
+    if costs:
+        result["features_median_s_per_frame"] = costs
     if 100 in rss and rss_frames in rss and rss_frames > 100:
         result["rss_growth_100_to_last"] = rss[rss_frames] / rss[100] - 1
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -170,5 +226,9 @@ def table(r: dict) -> str:
         rows.append((f"RSS at frame {k}", f"{v:.0f} MB"))
     if "rss_growth_100_to_last" in r:
         rows.append(("RSS growth from frame 100", f"{100 * r['rss_growth_100_to_last']:+.1f}%"))
+    costs = r.get("features_median_s_per_frame", {})
+    for name, t in costs.items():
+        if name != "baseline":
+            rows.append((f"+ {name}", f"median {1000 * t:.0f} ms/frame ({t / costs['baseline']:.2f}x)"))
     w = max(len(a) for a, _ in rows)
     return "\n".join([f"| {'measure'.ljust(w)} | value", f"|{'-' * (w + 2)}|------"] + [f"| {a.ljust(w)} | {b}" for a, b in rows])
