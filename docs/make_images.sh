@@ -17,3 +17,17 @@ cp "${train[5]}" docs/images/quickstart_rgb_2.png
 "$syn" generate configs/weld_seam_inspection.yaml -o "$tmp/wd" -n 40 --seed 5 -q
 "$syn" preview "$tmp/sd" --defects -o docs/images/defects_surface.png -n 16
 "$syn" preview "$tmp/wd" --defects -o docs/images/defects_weld.png -n 16
+# light rigs: the first frame of each inspection config, side by side
+for r in ring coaxial dome dark_field bar back; do
+  "$syn" generate "configs/inspection_$r.yaml" -o "$tmp/rig_$r" -n 1 --seed 4 -q
+done
+python3 - "$tmp" <<'PY'
+import glob, sys
+from PIL import Image, ImageDraw
+tmp, sheet = sys.argv[1], Image.new("RGB", (1200, 600))
+for k, r in enumerate(["ring", "coaxial", "dome", "dark_field", "bar", "back"]):
+    im = Image.open(sorted(glob.glob(f"{tmp}/rig_{r}/images/*/*.png"))[0]).convert("RGB").resize((400, 300))
+    ImageDraw.Draw(im).text((6, 4), r, fill=(255, 60, 200))
+    sheet.paste(im, ((k % 3) * 400, (k // 3) * 300))
+sheet.save("docs/images/light_rigs.png")
+PY
