@@ -24,6 +24,7 @@ from .config import Config, dump_config
 from .errors import SynthError
 from .sensor import apply_sensor
 from .writers import coco
+from .writers.bop import export_bop
 from .writers.files import encode_depth, encode_image, encode_mask, write_atomic
 
 MARKER = ".synth"
@@ -174,6 +175,8 @@ def generate(
         if own:
             renderer.close()
     stats = coco.merge(out, cfg.num_images, cfg.splits, categories, f"synth dataset '{cfg.name}'")
+    if cfg.outputs.bop:
+        export_bop(out, cfg)
     write_atomic(out / "config.yaml", text.encode())
     seconds = time.perf_counter() - t0
     write_atomic(out / "README.md", dataset_card(cfg, stats).encode())
