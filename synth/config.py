@@ -82,6 +82,20 @@ class CameraModelCfg(Model):
     focal_length_mm: num_dist(0.5, 2000) = Field(description="lens focal length in mm")
 
 
+class DepthOfFieldCfg(Model):
+    """Thin-lens defocus, focused on the look-at point (the RGB blurs; labels keep the sharp geometry)."""
+
+    f_number: num_dist(0.5, 64) = Field(description="aperture: smaller numbers blur more")
+    focal_length_mm: float | None = Field(None, gt=0, description="lens focal length; default camera.model's, else 16")
+
+
+class MotionBlurCfg(Model):
+    """Linear motion during the exposure, e.g. parts on a conveyor: speed x exposure x f / distance."""
+
+    length_px: num_dist(0, 500) = Field(description="blur length in pixels")
+    angle_deg: AnyNum = Field({"uniform": [0, 180]}, description="direction in the image, degrees from +x")
+
+
 class CameraCfg(Model):
     distance: num_dist(1e-3) = {"uniform": [0.4, 0.8]}
     elevation_deg: num_dist(1, 90) = {"uniform": [35, 85]}
@@ -93,6 +107,8 @@ class CameraCfg(Model):
     intrinsics: IntrinsicsCfg | None = Field(None, description="fx, fy, cx, cy in pixels (OpenCV: pixel centres at integers)")
     model: CameraModelCfg | None = Field(None, description="pixel pitch and focal length instead of fov_deg")
     distortion: DistortionCfg = DistortionCfg()
+    depth_of_field: DepthOfFieldCfg | None = None
+    motion_blur: MotionBlurCfg | None = None
 
 
 class KeyLightsCfg(Model):

@@ -22,7 +22,7 @@ from .annotate import annotate_defects, annotate_frame, defect_class_map, image_
 from .assets import load_mesh
 from .config import Config, dump_config
 from .errors import SynthError
-from .sensor import apply_sensor
+from .sensor import apply_optics, apply_sensor
 from .writers import coco
 from .writers.bop import export_bop
 from .writers.files import encode_depth, encode_image, encode_mask, write_atomic
@@ -149,10 +149,15 @@ def generate(
                 if k + 1 < len(todo):
                     ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
                 scene = ahead.popleft().result()
-                frame = renderer.render(scene, depth=cfg.outputs.depth, amodal=cfg.annotations.amodal)
-                if cfg.sensor.active():  # its own stream: the scene's draws stay as they were
+                dof = cfg.camera.depth_of_field is not None
+                frame = renderer.render(scene, depth=cfg.outputs.depth or dof, amodal=cfg.annotations.amodal)
+                optics = dof or cfg.camera.motion_blur is not None
+                if optics or cfg.sensor.active():  # their own stream: the scene's draws stay as they were
                     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, i, 1]))
-                    frame.rgb = apply_sensor(frame.rgb, cfg.sensor, rng)
+                    if optics:
+                        frame.rgb = apply_optics(frame.rgb, frame.depth, scene.camera, cfg.camera, rng)
+                    if cfg.sensor.active():
+                        frame.rgb = apply_sensor(frame.rgb, cfg.sensor, rng)
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"
                 image = image_record(scene, name)

@@ -88,6 +88,57 @@ def warp_bilinear(image: np.ndarray, src: np.ndarray, pad: tuple[int, int]) -> n
     return np.clip(np.rint(top * (1 - fv) + bottom * fv), 0, 255).astype(np.uint8)
 
 
+def defocus(rgb: np.ndarray, depth: np.ndarray, focus: float, focal_px: float, focal_m: float, f_number: float) -> np.ndarray:
+    """Thin-lens depth of field: each pixel is blurred by its circle of confusion, in pixels
+    c = f_px * (F / N) * |z - S| / (z (S - F)) for depth z and focus distance S; done in linear
+    light as a blend between a few blur levels. Pixels with no surface take the far limit."""
+    from scipy.ndimage import gaussian_filter
+
+    z = np.where(np.isfinite(depth), depth, 1e3)
+    coc = focal_px * (focal_m / f_number) * np.abs(z - focus) / (z * max(focus - focal_m, 1e-6))
+    lin = _SRGB_TO_LINEAR[rgb]
+    levels = [0.0, 1.0, 2.0, 4.0, 8.0, 16.0]
+    top = min(len(levels) - 1, int(np.searchsorted(levels, coc.max())))
+    if top == 0:
+        return rgb
+    blurred = [lin] + [gaussian_filter(lin, (r / 2.0, r / 2.0, 0)) for r in levels[1 : top + 1]]
+    c = np.clip(coc, 0, levels[top])
+    k = np.clip(np.searchsorted(levels, c) - 1, 0, top - 1)
+    lo, hi = np.take(levels, k), np.take(levels, k + 1)
+    t = ((c - lo) / (hi - lo))[..., None].astype(np.float32)
+    stack = np.stack(blurred)
+    rows, cols = np.indices(c.shape)
+    out = stack[k, rows, cols] * (1 - t) + stack[k + 1, rows, cols] * t
+    return _to_srgb8(out)
+
+
+def apply_optics(rgb: np.ndarray, depth: np.ndarray | None, camera, cfg, rng: np.random.Generator) -> np.ndarray:
+    """Depth of field, then motion blur, as `cfg` (a CameraCfg) asks; `camera` is the frame's Camera."""
+    if cfg.depth_of_field is not None:
+        dof = cfg.depth_of_field
+        f_number = float(dof.f_number.sample(rng))
+        focal_mm = dof.focal_length_mm or (float(camera.K[0, 0]) * cfg.model.pixel_size_um * 1e-3 if cfg.model else 16.0)
+        rgb = defocus(rgb, depth, camera.focus_distance, float(camera.K[0, 0]), focal_mm * 1e-3, f_number)
+    if cfg.motion_blur is not None:
+        rgb = motion_blur(rgb, float(cfg.motion_blur.length_px.sample(rng)), float(cfg.motion_blur.angle_deg.sample(rng)))
+    return rgb
+
+
+def motion_blur(rgb: np.ndarray, length_px: float, angle_deg: float) -> np.ndarray:
+    """Average of the image shifted along a line of `length_px` pixels (linear light)."""
+    if length_px < 0.5:
+        return rgb
+    from scipy.ndimage import shift
+
+    lin = _SRGB_TO_LINEAR[rgb]
+    steps = max(2, int(np.ceil(length_px)) + 1)
+    d = np.array([np.sin(np.radians(angle_deg)), np.cos(np.radians(angle_deg))]) * length_px
+    acc = np.zeros_like(lin)
+    for t in np.linspace(-0.5, 0.5, steps):
+        acc += shift(lin, (t * d[0], t * d[1], 0), order=1, mode="nearest")
+    return _to_srgb8(acc / steps)
+
+
 _SRGB_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / 255.0).astype(np.float32)
 
 

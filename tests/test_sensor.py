@@ -65,3 +65,41 @@ def test_mono_noisy_dataset_with_depth(tmp_path):
                 if a["image_id"] == im["id"]:
                     m = decode(a, im["height"], im["width"])
                     assert (metres[m] > 0.1).all() and (metres[m] < 0.5).all()  # the camera is 0.25-0.32 m away
+
+
+def test_defocus_blurs_what_is_off_the_focus_plane():
+    from synth.sensor import defocus
+
+    checker = ((np.indices((120, 160)).sum(axis=0) // 4) % 2 * 200 + 20).astype(np.uint8)
+    rgb = np.repeat(checker[..., None], 3, axis=2)
+    depth = np.full((120, 160), 0.5)
+    depth[:, 80:] = 2.0  # right half far behind the focus plane
+    out = defocus(rgb, depth, focus=0.5, focal_px=1500.0, focal_m=0.016, f_number=2.8).astype(float)
+    assert (out[:, :70] == rgb[:, :70]).all()  # in focus: untouched
+    assert out[:, 95:150, 0].std() < 0.3 * rgb[:, 95:150, 0].std()  # out of focus: the pattern washes out
+
+
+def test_motion_blur_smears_along_its_direction():
+    from synth.sensor import motion_blur
+
+    dot = np.zeros((41, 41, 3), np.uint8)
+    dot[20, 20] = 255
+    out = motion_blur(dot, 10, 0.0)[..., 0]  # angle 0: along +x
+    assert (out[20, 16:25] > 0).all() and out[:18].max() == 0 and out[23:].max() == 0
+
+
+def test_optics_change_the_image_not_the_labels(tmp_path):
+    """Depth of field and motion blur act on the RGB only: the same frames keep the same labels."""
+    cam = {"distance": {"uniform": [0.25, 0.32]}, "elevation_deg": {"uniform": [30, 40]}}
+    optics = {"depth_of_field": {"f_number": 1.4, "focal_length_mm": 35}, "motion_blur": {"length_px": 6}}
+    outs = []
+    for name, camera in (("sharp", cam), ("blurred", {**cam, **optics})):
+        out = tmp_path / name
+        assert run_cli("generate", small_config(tmp_path, num_images=2, camera=camera), "-o", out, "-q").exit_code == 0
+        outs.append(out)
+    for split in ("train", "val"):
+        a, b = (json.loads((o / "annotations" / f"instances_{split}.json").read_text()) for o in outs)
+        assert a["annotations"] == b["annotations"]
+        for im in a["images"]:
+            im_a, im_b = (np.asarray(Image.open(o / "images" / split / im["file_name"])).astype(float) for o in outs)
+            assert np.abs(im_a - im_b).mean() > 1.0

@@ -64,4 +64,4 @@ def sample_camera(cfg: CameraCfg, image: ImageCfg, centre: np.ndarray, rng: np.r
     pos = target + dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
     distortion = tuple(float(d.sample(rng)) for d in cfg.distortion.dists())
     w2c = look_at(pos, target, az, roll)
-    return Camera(K=K, world_to_camera=w2c, width=image.width, height=image.height, distortion=distortion)
+    return Camera(K=K, world_to_camera=w2c, width=image.width, height=image.height, distortion=distortion, focus_distance=dist)

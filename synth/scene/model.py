@@ -62,6 +62,7 @@ class Camera:
     width: int
     height: int
     distortion: tuple[float, float, float, float, float] = (0.0, 0.0, 0.0, 0.0, 0.0)  # OpenCV k1, k2, p1, p2, k3
+    focus_distance: float = 0.0  # metres to the look-at point, where a lens with depth of field is focused
 
 
 @dataclass
