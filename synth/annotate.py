@@ -12,7 +12,9 @@ import shapely
 from pycocotools import mask as mask_utils
 from shapely.geometry import Polygon, box
 
-from .scene.model import Scene
+from .assets import load_mesh
+from .scene.model import Scene, SceneObject
+from .sensor import distort_points
 
 
 def tight_bbox(mask: np.ndarray) -> list[int]:
@@ -55,6 +57,26 @@ def _ring(coords) -> list[float]:
     return [float(v) for v in pts.ravel()]
 
 
+def box_3d(obj: SceneObject, camera) -> dict:
+    """The part's bounding box (mesh file axes) in the OpenCV camera frame: centre and size in
+    metres, rotation (box axes -> camera), and its 8 corners projected to pixels (through the
+    lens distortion when the camera has one)."""
+    lo, hi = load_mesh(obj.mesh_path, obj.units).mesh.bounds
+    P = camera.world_to_camera @ obj.pose
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    cam = corners @ P[:3, :3].T + P[:3, 3]
+    xy = cam[:, :2] / cam[:, 2:3]
+    if any(camera.distortion):
+        xy = distort_points(xy, camera.distortion)
+    uv = xy * np.diag(camera.K)[:2] + camera.K[:2, 2]
+    return {
+        "center": np.round(P[:3, :3] @ ((lo + hi) / 2) + P[:3, 3], 9).tolist(),
+        "size": np.round(hi - lo, 9).tolist(),
+        "rotation": np.round(P[:3, :3], 9).tolist(),
+        "corners_2d": np.round(uv, 3).tolist(),
+    }
+
+
 def annotate_frame(
     instance_ids: np.ndarray,
     scene: Scene,
@@ -63,6 +85,7 @@ def annotate_frame(
     min_visible_pixels: int,
     amodal: dict[int, np.ndarray] | None = None,
     min_visibility: float = 0.0,
+    boxes_3d: bool = False,
 ) -> list[dict]:
     """One record per part with at least `min_visible_pixels` visible pixels (ids left to the writer);
     with `amodal` masks also its whole silhouette, its box and visibility = visible / whole pixels
@@ -72,7 +95,7 @@ def annotate_frame(
     encode = encode_rle if mask_format == "rle" else encode_polygons
     records = []
     for obj in scene.objects:
-        if counts[obj.instance_id] < min_visible_pixels:
+        if counts[obj.instance_id] < min_visible_pixels or obj.category not in categories:  # unlabeled distractors
             continue
         mask = instance_ids == obj.instance_id
         rec = {
@@ -93,6 +116,8 @@ def annotate_frame(
             rec["amodal_segmentation"] = encode(whole)
             rec["amodal_area"] = int(whole.sum())
             rec["bbox_amodal"] = tight_bbox(whole)
+        if boxes_3d:
+            rec["bbox_3d"] = box_3d(obj, scene.camera)
         records.append(rec)
     return records
 

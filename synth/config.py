@@ -40,12 +40,27 @@ class SupportCfg(Model):
     size: float = Field(6.0, gt=0, description="edge length of the square support plane, metres")
 
 
+class DistractorsCfg(Model):
+    """Clutter placed among the parts: they occlude and confuse, and are not parts."""
+
+    count: num_dist(0) = Field(0, description="distractors per image")
+    meshes: list[str] = Field(
+        [f"assets/meshes/distractor_{k}.stl" for k in ("box", "cylinder", "sphere", "ring")],
+        min_length=1,
+        description="meshes to draw from (the bundled primitives, or non-target parts)",
+    )
+    units: Literal["mm", "cm", "m", "in"] = "mm"
+    material: StrDist = {"choice": ["black_plastic", "rubber", "steel", "aluminium"]}
+    labeled: bool = Field(False, description="annotate them as category 'distractor' (else they are background)")
+
+
 class SceneCfg(Model):
     parts_per_image: num_dist(0) = {"uniform": [2, 6]}
     region: tuple[float, float] = Field((0.30, 0.20), description="x, y extent in metres where parts may lie")
     spacing: float = Field(0.002, ge=0, description="minimum gap between part footprints, metres")
     max_tries: int = Field(40, ge=1, description="placement attempts per part before giving up on it")
     support: SupportCfg = SupportCfg()
+    distractors: DistractorsCfg = DistractorsCfg()
 
     @field_validator("region")
     @classmethod
@@ -181,6 +196,7 @@ class SensorCfg(Model):
 class OutputsCfg(Model):
     depth: bool = Field(False, description="depth/<split>/NNNNNN.png: 16-bit camera z in depth_unit_mm (0: nothing there)")
     depth_unit_mm: float = Field(1.0, gt=0, description="depth PNG step: 1 mm reaches 65 m; 0.1 mm suits close-ups")
+    semantic: bool = Field(False, description="semantic/<split>/NNNNNN.png: category id per pixel (parts, defects on top)")
     bop: bool = Field(False, description="also a BOP-format copy for 6D pose (bop/: models in mm, scene_gt, scene_camera, masks)")
 
 
@@ -189,6 +205,9 @@ class AnnotationsCfg(Model):
     min_visible_pixels: int = Field(50, ge=1)
     amodal: bool = Field(False, description="also each part's whole silhouette: amodal_segmentation, bbox_amodal, visibility")
     min_visibility: float = Field(0.0, ge=0, le=1, description="with amodal: skip parts less visible than this")
+    boxes_3d: bool = Field(
+        False, description="also bbox_3d: each part's oriented box in the camera frame and its projected corners"
+    )
     categories: Literal["parts_and_defects", "defects", "defect"] = Field(
         "parts_and_defects", description="parts and defect kinds; defect kinds only; or one 'defect' class"
     )
@@ -278,6 +297,8 @@ class Config(Model):
         if mode == "parts_and_defects":
             for p in self.parts:
                 cats.setdefault(p.category, p.supercategory)
+            if self.scene.distractors.labeled and self.scene.distractors.count.bounds()[1] > 0:
+                cats.setdefault("distractor", "distractor")
         kinds = [k for k, _ in self.defects.enabled()]
         if kinds and mode == "defect":
             cats.setdefault("defect", "defect")

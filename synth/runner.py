@@ -49,6 +49,13 @@ def preload(cfg: Config) -> None:
             load_mesh(path, p.units)
         except SynthError as e:
             raise SynthError(f"parts[{i}].mesh: {e}") from None
+    dc = cfg.scene.distractors
+    if dc.count.bounds()[1] > 0:
+        for i, m in enumerate(dc.meshes):
+            try:
+                load_mesh(cfg.resolve_path(m), dc.units)
+            except SynthError as e:
+                raise SynthError(f"scene.distractors.meshes[{i}]: {e}") from None
     from .environments import BUILTIN, environment_image
 
     for name in cfg.lighting.environment.values():
@@ -115,8 +122,9 @@ def generate(
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         if cfg.defects.masks and cfg.defects.enabled():
             (out / "masks" / split).mkdir(parents=True, exist_ok=True)
-        if cfg.outputs.depth:
-            (out / "depth" / split).mkdir(parents=True, exist_ok=True)
+        for folder, on in (("depth", cfg.outputs.depth), ("semantic", cfg.outputs.semantic)):
+            if on:
+                (out / folder / split).mkdir(parents=True, exist_ok=True)
     own = renderer is None
     renderer = renderer or Renderer.for_config(cfg)
     notes: list[str] = []
@@ -161,13 +169,13 @@ def generate(
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"
                 image = image_record(scene, name)
-                anns, mask = annotate_scene(cfg, scene, frame, image, cat_ids)
+                anns, maps = annotate_scene(cfg, scene, frame, image, cat_ids)
                 notes += scene.notes
                 depth = frame.depth if cfg.outputs.depth else None
                 if depth is not None:
                     image["depth_file"] = f"depth/{split}/{i:06d}.png"
                     image["depth_unit_mm"] = cfg.outputs.depth_unit_mm
-                args = (out, cfg, frame.rgb, mask, depth, split, name, image, anns, scene.notes, i)
+                args = (out, cfg, frame.rgb, maps, depth, split, name, image, anns, scene.notes, i)
                 pending.append(io_pool.submit(_write_frame, *args))
                 while len(pending) > 2:
                     finish_one()
@@ -198,33 +206,43 @@ def generate(
 
 
 def annotate_scene(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, int]):
-    """Part and defect records of a frame (as `annotations.categories` asks), the image's
-    defect counts, and the per-pixel defect class map when `defects.masks` is on."""
+    """Part and defect records of a frame (as `annotations.categories` asks), the image's defect
+    counts, and the per-pixel label maps to write: `masks` (defect classes, `defects.masks`) and
+    `semantic` (part and defect classes, `outputs.semantic`), each agreeing with the records."""
     anns = []
     if cfg.annotations.categories == "parts_and_defects":
         a = cfg.annotations
         anns = annotate_frame(
-            frame.instance_ids, scene, cat_ids, a.mask_format, a.min_visible_pixels, frame.amodal, a.min_visibility
+            frame.instance_ids, scene, cat_ids, a.mask_format, a.min_visible_pixels, frame.amodal, a.min_visibility, a.boxes_3d
         )
-    mask = None
+    maps, defect_map = {}, None
     if cfg.defects.enabled():
         ids = frame.defect_ids if frame.defect_ids is not None else np.zeros_like(frame.instance_ids)
         defect_anns, counts = annotate_defects(ids, scene, cat_ids, cfg.annotations.mask_format, cfg.defects.min_visible_pixels)
         anns += defect_anns
         image["defects"] = counts
         image["anomaly"] = counts["visible"] > 0
+        if cfg.defects.masks or cfg.outputs.semantic:
+            defect_map = defect_class_map(ids, scene, cat_ids, cfg.defects.min_visible_pixels)
         if cfg.defects.masks:
-            mask = defect_class_map(ids, scene, cat_ids, cfg.defects.min_visible_pixels)
-    return anns, mask
+            maps["masks"] = defect_map
+    if cfg.outputs.semantic:  # annotated parts by category, the annotated defects on top
+        lut = np.zeros(len(scene.objects) + 1, np.int32)
+        for rec in anns:
+            if "instance_id" in rec:
+                lut[rec["instance_id"]] = rec["category_id"]
+        semantic = lut[frame.instance_ids]
+        maps["semantic"] = semantic if defect_map is None else np.where(defect_map > 0, defect_map, semantic)
+    return anns, maps
 
 
 def _write_frame(
-    out: Path, cfg: Config, rgb, mask, depth, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
+    out: Path, cfg: Config, rgb, maps: dict, depth, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
 ) -> None:
     data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)
     write_atomic(out / "images" / split / name, data)
-    if mask is not None:
-        write_atomic(out / "masks" / split / f"{i:06d}.png", encode_mask(mask))
+    for folder, label_map in maps.items():  # masks/, semantic/: category id per pixel
+        write_atomic(out / folder / split / f"{i:06d}.png", encode_mask(label_map))
     if depth is not None:  # 16-bit steps of depth_unit_mm; 0 where nothing is (or beyond 16 bits)
         steps = np.where(np.isfinite(depth), np.rint(depth * 1e3 / cfg.outputs.depth_unit_mm), 0)
         write_atomic(out / "depth" / split / f"{i:06d}.png", encode_depth(np.where(steps < 2**16, steps, 0).astype(np.uint16)))

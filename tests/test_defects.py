@@ -193,3 +193,28 @@ def test_refinement_is_local_fine_and_conforming():
     ends = s.vertices[uniq]
     on_border = ((np.isclose(ends, 0) | np.isclose(ends, 0.1))[..., :2].all(axis=1)).any(axis=1)
     assert (count[~on_border] == 2).all() and (count[on_border] == 1).all()
+
+
+def test_semantic_masks_agree_with_the_annotations(tmp_path):
+    """outputs.semantic: each pixel holds the category of the annotated part there, or of the
+    annotated defect on top of it, and nothing else."""
+    raw = kind_config("stain")
+    raw["defects"]["kinds"] = {"stain": {"probability": 1.0}, "pit": {"probability": 1.0}}
+    raw["outputs"] = {"semantic": True}
+    raw["num_images"] = 2
+    raw["splits"] = {"train": 1.0}
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps(raw))
+    out = tmp_path / "out"
+    assert run_cli("generate", path, "-o", out, "-q").exit_code == 0
+    doc = json.loads((out / "annotations" / "instances_train.json").read_text())
+    kinds = set()
+    for im in doc["images"]:
+        sem = np.asarray(Image.open(out / "semantic" / "train" / im["file_name"]))
+        want = np.zeros_like(sem)
+        anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
+        for a in sorted(anns, key=lambda a: "attributes" in a):  # parts first, defects over them
+            want[decode(a, im["height"], im["width"])] = a["category_id"]
+            kinds.add("defect" if "attributes" in a else "part")
+        assert (sem == want).all()
+    assert kinds == {"part", "defect"}

@@ -131,6 +131,33 @@ def battery_frame(a: float = 240.0, b: float = 160.0, w: float = 20.0, h: float 
     return scene
 
 
+def distractor_box(x: float = 34.0, y: float = 22.0, z: float = 14.0) -> trimesh.Trimesh:
+    """A small block: stands for packaging, offcuts, clutter."""
+    return to_trimesh(Manifold.cube((x, y, z), center=True).translate((0, 0, z / 2)))
+
+
+def distractor_cylinder(r: float = 7.0, h: float = 45.0) -> trimesh.Trimesh:
+    """A pin or dowel lying around."""
+    return to_trimesh(Manifold.cylinder(h, r, r, circular_segments=40))
+
+
+def distractor_sphere(r: float = 9.0) -> trimesh.Trimesh:
+    """A ball (bearing ball, knob)."""
+    return to_trimesh(Manifold.sphere(r, circular_segments=32).translate((0, 0, r)))
+
+
+def distractor_ring(r_out: float = 16.0, r_in: float = 11.0, h: float = 6.0) -> trimesh.Trimesh:
+    """An O-ring-like loop."""
+    return to_trimesh(Manifold.cylinder(h, r_out, r_out, 48) - Manifold.cylinder(h, r_in, r_in, 48))
+
+
+DISTRACTORS = {
+    "distractor_box.stl": distractor_box,
+    "distractor_cylinder.stl": distractor_cylinder,
+    "distractor_sphere.stl": distractor_sphere,
+    "distractor_ring.stl": distractor_ring,
+}
+
 PARTS = {
     "hex_bolt.stl": hex_bolt,
     "hex_nut.stl": hex_nut,
@@ -139,6 +166,7 @@ PARTS = {
     "flange.stl": flange,
     "spur_gear.stl": spur_gear,
     "battery_frame.glb": battery_frame,
+    **DISTRACTORS,
 }
 
 

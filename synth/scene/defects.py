@@ -25,6 +25,8 @@ def sample_defects(
     defects: list[Defect] = []
     next_id = 0
     for obj in objects:
+        if obj.distractor:
+            continue
         surface = None
         for name, spec in kinds:
             kind = KINDS[name]

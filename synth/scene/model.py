@@ -51,6 +51,7 @@ class SceneObject:
     pose: np.ndarray
     material: Material
     geometry: DefectGeometry | None = None  # set when defects edited this instance
+    distractor: bool = False  # clutter: never a defect host, annotated only when configured
 
 
 @dataclass

@@ -65,8 +65,30 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
                 material=material,
             )
         )
-    if objects:
-        c = np.mean([o.pose[:3, 3] for o in objects], axis=0)
+    targets = list(objects)
+    dc = cfg.scene.distractors
+    for _ in range(dc.count.sample_int(rng)):  # clutter among the parts, placed the same way
+        mesh_name = dc.meshes[int(rng.integers(len(dc.meshes)))]
+        path = cfg.resolve_path(mesh_name)
+        placed = place_part(load_mesh(path, dc.units), footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
+        material = sample_material(str(dc.material.sample(rng)), rng)
+        if placed is None:
+            continue
+        footprints.append(placed.footprint)
+        objects.append(
+            SceneObject(
+                instance_id=len(objects) + 1,
+                category="distractor",
+                mesh=mesh_name,
+                mesh_path=str(path),
+                units=dc.units,
+                pose=placed.transform,
+                material=material,
+                distractor=True,
+            )
+        )
+    if targets:
+        c = np.mean([o.pose[:3, 3] for o in targets], axis=0)
         centre = np.array([c[0], c[1], 0.01])
     else:
         centre = np.array([0.0, 0.0, 0.0])

@@ -53,7 +53,7 @@ def export_bop(out: Path, cfg) -> Path:
         gt, cams, gt_info = {}, {}, {}
         by_image: dict[int, list] = {}
         for a in doc["annotations"]:
-            if "object_pose" in a:
+            if "object_pose" in a and a["mesh"] in obj_ids:  # parts only: no distractors
                 by_image.setdefault(a["image_id"], []).append(a)
         for im in doc["images"]:
             key = str(im["frame_index"])
