@@ -54,6 +54,16 @@ class DistractorsCfg(Model):
     labeled: bool = Field(False, description="annotate them as category 'distractor' (else they are background)")
 
 
+class BinCfg(Model):
+    """The tote of `scene.layout: bin` (its floor is at z = floor, its inside centred on x = y = 0)."""
+
+    mesh: str = Field("assets/meshes/tote.stl", description="the tote mesh")
+    units: Literal["mm", "cm", "m", "in"] = "mm"
+    inner: tuple[float, float] = Field((0.30, 0.20), description="inside x, y in metres: parts fall within it")
+    floor: float = Field(0.004, ge=0, description="height of the inside floor, metres")
+    material: StrDist = {"choice": ["black_plastic", "grey_plastic"]}
+
+
 class SceneCfg(Model):
     parts_per_image: num_dist(0) = {"uniform": [2, 6]}
     region: tuple[float, float] = Field((0.30, 0.20), description="x, y extent in metres where parts may lie")
@@ -61,6 +71,8 @@ class SceneCfg(Model):
     max_tries: int = Field(40, ge=1, description="placement attempts per part before giving up on it")
     support: SupportCfg = SupportCfg()
     distractors: DistractorsCfg = DistractorsCfg()
+    layout: Literal["table", "bin"] = Field("table", description="table: parts lie apart; bin: dropped into a tote, piled")
+    bin: BinCfg = BinCfg()
 
     @field_validator("region")
     @classmethod

@@ -49,6 +49,11 @@ def preload(cfg: Config) -> None:
             load_mesh(path, p.units)
         except SynthError as e:
             raise SynthError(f"parts[{i}].mesh: {e}") from None
+    if cfg.scene.layout == "bin":
+        try:
+            load_mesh(cfg.resolve_path(cfg.scene.bin.mesh), cfg.scene.bin.units)
+        except SynthError as e:
+            raise SynthError(f"scene.bin.mesh: {e}") from None
     dc = cfg.scene.distractors
     if dc.count.bounds()[1] > 0:
         for i, m in enumerate(dc.meshes):

@@ -151,6 +151,13 @@ def distractor_ring(r_out: float = 16.0, r_in: float = 11.0, h: float = 6.0) -> 
     return to_trimesh(Manifold.cylinder(h, r_out, r_out, 48) - Manifold.cylinder(h, r_in, r_in, 48))
 
 
+def tote(x: float = 300.0, y: float = 200.0, z: float = 120.0, wall: float = 4.0) -> trimesh.Trimesh:
+    """An open plastic tote for bin picking: inner size x by y, z deep, floor at z = wall."""
+    outer = Manifold.cube((x + 2 * wall, y + 2 * wall, z + wall), center=True).translate((0, 0, (z + wall) / 2))
+    inner = Manifold.cube((x, y, z + 1), center=True).translate((0, 0, wall + (z + 1) / 2))
+    return to_trimesh(outer - inner)
+
+
 DISTRACTORS = {
     "distractor_box.stl": distractor_box,
     "distractor_cylinder.stl": distractor_cylinder,
@@ -167,6 +174,7 @@ PARTS = {
     "spur_gear.stl": spur_gear,
     "battery_frame.glb": battery_frame,
     **DISTRACTORS,
+    "tote.stl": tote,
 }
 
 

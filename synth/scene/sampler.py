@@ -8,6 +8,7 @@ from ..assets import load_mesh
 from ..config import Config
 from ..environments import BUILTIN
 from ..textures import TILE_M
+from .bin import Pile
 from .camera import sample_camera
 from .defects import sample_defects
 from .lighting import metered_exposure, rig_lights, sample_environment, sample_lights
@@ -44,16 +45,26 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     weights = weights / weights.sum()
     n = cfg.scene.parts_per_image.sample_int(rng)
     objects, footprints, notes = [], [], []
+    pile = Pile(cfg.scene.bin.inner, cfg.scene.bin.floor) if cfg.scene.layout == "bin" else None
+
+    def place(mesh) -> np.ndarray | None:
+        """On the table apart from the others, or dropped onto the pile in the bin."""
+        if pile is not None:
+            return pile.drop(mesh, rng, cfg.scene.max_tries)
+        placed = place_part(mesh, footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
+        if placed is None:
+            return None
+        footprints.append(placed.footprint)
+        return placed.transform
+
     for _ in range(n):
         part = cfg.parts[int(rng.choice(len(cfg.parts), p=weights))]
         path = cfg.resolve_path(part.mesh)
-        mesh = load_mesh(path, part.units)
-        placed = place_part(mesh, footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
+        pose = place(load_mesh(path, part.units))
         material = sample_material(str(part.material.sample(rng)), rng)
-        if placed is None:
+        if pose is None:
             notes.append(f"frame {frame_index}: no room for another {part.category}; placed {len(objects)} of {n} parts")
             continue
-        footprints.append(placed.footprint)
         objects.append(
             SceneObject(
                 instance_id=len(objects) + 1,
@@ -61,7 +72,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
                 mesh=part.mesh,
                 mesh_path=str(path),
                 units=part.units,
-                pose=placed.transform,
+                pose=pose,
                 material=material,
             )
         )
@@ -70,11 +81,10 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     for _ in range(dc.count.sample_int(rng)):  # clutter among the parts, placed the same way
         mesh_name = dc.meshes[int(rng.integers(len(dc.meshes)))]
         path = cfg.resolve_path(mesh_name)
-        placed = place_part(load_mesh(path, dc.units), footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
+        pose = place(load_mesh(path, dc.units))
         material = sample_material(str(dc.material.sample(rng)), rng)
-        if placed is None:
+        if pose is None:
             continue
-        footprints.append(placed.footprint)
         objects.append(
             SceneObject(
                 instance_id=len(objects) + 1,
@@ -82,8 +92,22 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
                 mesh=mesh_name,
                 mesh_path=str(path),
                 units=dc.units,
-                pose=placed.transform,
+                pose=pose,
                 material=material,
+                distractor=True,
+            )
+        )
+    if pile is not None:  # the tote: it hides parts like anything else, and is never annotated
+        b = cfg.scene.bin
+        objects.append(
+            SceneObject(
+                instance_id=len(objects) + 1,
+                category="tote",
+                mesh=b.mesh,
+                mesh_path=str(cfg.resolve_path(b.mesh)),
+                units=b.units,
+                pose=np.eye(4),
+                material=sample_material(str(b.material.sample(rng)), rng),
                 distractor=True,
             )
         )
