@@ -90,3 +90,48 @@ def support_texture(kind: str) -> np.ndarray | None:
     if fn is None:
         return None
     return (np.clip(fn(), 0, 1) * 255).astype(np.uint8)
+
+
+FINISH_TILE_M = 0.03  # metres of part surface covered by one tile of a finish texture
+
+
+def _machined(n: int) -> np.ndarray:
+    """Turned/milled metal: fine tool marks along u (a streak every ~0.1 mm) with slow variation."""
+    rng = np.random.default_rng(21)
+    v = np.arange(n)[:, None] / n
+    marks = 0.5 + 0.5 * np.sin(2 * np.pi * (v * 300 + 0.4 * _fbm(rng, n, (4, 16))))
+    return 0.78 + 0.14 * marks + 0.08 * _fbm(rng, n, (8, 32))
+
+
+def _brushed_finish(n: int) -> np.ndarray:
+    """Brushed metal: long random streaks along u."""
+    return 0.65 + 0.35 * (brushed(n)[..., 0] - 0.6) / 0.4
+
+
+def _cast(n: int) -> np.ndarray:
+    """Sand-cast surface: mottled grain and small dull pits."""
+    rng = np.random.default_rng(23)
+    pits = (rng.random((n, n)) > 0.996).astype(float)
+    from scipy.ndimage import gaussian_filter
+
+    return 0.82 + 0.14 * _fbm(rng, n, (16, 64, 256)) + 0.2 * np.clip(gaussian_filter(pits, 1.2) * 8, 0, 1) - 0.08
+
+
+FINISHES = {"machined": _machined, "brushed": _brushed_finish, "cast": _cast}
+
+
+@functools.lru_cache(maxsize=8)
+def finish_texture(kind: str, n: int = 512) -> np.ndarray:
+    """(n, n, 3) uint8 ORM texture of a surface finish: occlusion 1, roughness multiplier in G,
+    metallic 1 (the material's own values scale them)."""
+    g = np.clip(FINISHES[kind](n), 0, 1)
+    return (np.stack([np.ones_like(g), g, np.ones_like(g)], axis=2) * 255).astype(np.uint8)
+
+
+def box_uv(points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """Box-projection texture coordinates for meshes without UVs: each vertex takes the two
+    coordinates across its normal's dominant axis, in tiles of FINISH_TILE_M."""
+    axis = np.abs(normals).argmax(axis=1)
+    other = np.array([[1, 2], [0, 2], [0, 1]])[axis]
+    uv = np.take_along_axis(points, other, axis=1)
+    return (uv / FINISH_TILE_M).astype(np.float32)

@@ -20,6 +20,7 @@ os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 import numpy as np  # noqa: E402
 import pyvista as pv  # noqa: E402
 from vtkmodules.vtkCommonMath import vtkMatrix4x4  # noqa: E402
+from vtkmodules.vtkFiltersCore import vtkPolyDataTangents  # noqa: E402
 from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture  # noqa: E402
 from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
     vtkOpenGLFXAAPass,
@@ -33,7 +34,7 @@ from ..assets import load_mesh  # noqa: E402
 from ..environments import environment_image, white_radiance  # noqa: E402
 from ..scene.model import Scene  # noqa: E402
 from ..sensor import source_pixels, warp_bilinear, warp_nearest  # noqa: E402
-from ..textures import TILE_M, srgb_to_linear, support_texture  # noqa: E402
+from ..textures import TILE_M, box_uv, finish_texture, srgb_to_linear, support_texture  # noqa: E402
 from . import shadows as sh  # noqa: E402
 from .camera import apply_camera, linear_depth  # noqa: E402
 from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
@@ -72,6 +73,18 @@ def _patch(obj, combined: bool) -> pv.PolyData:
     pd.point_data["albedo_mult"] = np.asarray(g.albedo, np.float32)
     # patches keep the host's face orientation: no consistency pass needed
     return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
+
+
+def _with_uv(pd: pv.PolyData) -> pv.PolyData:
+    """Add box-projected texture coordinates (see textures.box_uv) and tangents (for anisotropy)."""
+    uv = box_uv(np.asarray(pd.points), np.asarray(pd.point_data["Normals"]))
+    pd.active_texture_coordinates = uv
+    t = vtkPolyDataTangents()
+    t.SetInputData(pd)
+    t.ComputeCellTangentsOff()
+    t.Update()
+    out = pv.wrap(t.GetOutput())
+    return out
 
 
 def _set_albedo(pd: pv.PolyData, base_color) -> None:
@@ -152,10 +165,11 @@ class Renderer:
         return self._meshes[key]
 
     def _mapper(self, window: str, path: str, units: str) -> vtkPolyDataMapper:
+        """One mapper per mesh and window; "rgb_tex" draws the variant with texture coordinates."""
         key = (window, path, units)
         if key not in self._mappers:
             m = vtkPolyDataMapper()
-            m.SetInputData(self._polydata(path, units))
+            m.SetInputData(self._textured(path, units) if window == "rgb_tex" else self._polydata(path, units))
             m.ScalarVisibilityOff()
             m.StaticOn()
             self._mappers[key] = m
@@ -180,14 +194,26 @@ class Renderer:
             self._env[name] = ren
         return self._env[name]
 
-    def _rest(self, obj) -> pv.PolyData:
+    def _textured(self, path: str, units: str) -> pv.PolyData:
+        """The cached mesh with box-projected texture coordinates and tangents, for finishes."""
+        key = (path, units, "tex")
+        if key not in self._meshes:
+            self._meshes[key] = _with_uv(self._polydata(path, units).copy())
+        return self._meshes[key]
+
+    def _rest(self, obj, textured: bool = False) -> pv.PolyData:
         """The host faces no defect touched, cut from the cached mesh. It shares the cached mesh's
-        point and normal arrays, so VTK's buffer cache reuses their uploads; only indices change."""
-        cached = self._polydata(obj.mesh_path, obj.units)
+        point arrays (normals, texture coordinates, tangents), so VTK's buffer cache reuses their
+        uploads; only indices change."""
+        cached = self._textured(obj.mesh_path, obj.units) if textured else self._polydata(obj.mesh_path, obj.units)
         cells = cached.faces.reshape(-1, 4)[obj.geometry.host_faces]
         pd = pv.PolyData()
         pd.SetPoints(cached.GetPoints())
-        pd.GetPointData().SetNormals(cached.GetPointData().GetNormals())
+        src, dst = cached.GetPointData(), pd.GetPointData()
+        dst.SetNormals(src.GetNormals())
+        if textured:
+            dst.SetTCoords(src.GetTCoords())
+            dst.SetTangents(src.GetTangents())
         pd.SetPolys(pv.CellArray(cells.ravel()))
         return pd
 
@@ -198,6 +224,17 @@ class Renderer:
             pd.active_texture_coordinates = np.asarray(pd.active_texture_coordinates) * (size / TILE_M)
             self._support[size] = pd
         return self._support[size]
+
+    def _finish_texture(self, kind: str) -> vtkTexture:
+        key = f"finish:{kind}"
+        if key not in self._textures:
+            tex = vtkTexture()
+            tex.SetInputData(image_data(finish_texture(kind)))
+            tex.RepeatOn()
+            tex.MipmapOn()
+            tex.InterpolateOn()
+            self._textures[key] = tex
+        return self._textures[key]
 
     def _support_texture(self, kind: str) -> vtkTexture | None:
         if kind not in self._textures:
@@ -292,15 +329,19 @@ class Renderer:
         support_pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
         items = []
         for o in scene.objects:
+            tex = o.material.finish is not None
             if o.geometry is None:
                 items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, None, "part"))
             else:  # the host's untouched faces from the cached mesh, and the re-shaded patch
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o), "part"))
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, _patch(o, self._combined), "patch"))
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o, tex), "part"))
+                patch = _patch(o, self._combined)
+                items.append(
+                    (o.mesh_path, o.units, o.pose, o.material, o.instance_id, _with_uv(patch) if tex else patch, "patch")
+                )
         items.append(("support", repr(sup.size), support_pose, sup.material, 0, None, "support"))
         self._label_actors = []
         for path, units, pose, mat, iid, edited, role in items:
-            a = self._add(self._current, "rgb", path, units, pose, edited)
+            a = self._add(self._current, "rgb_tex" if role != "support" and mat.finish else "rgb", path, units, pose, edited)
             p = a.GetProperty()
             p.SetInterpolationToPBR()
             if edited is not None and "albedo_mult" in edited.point_data:  # the defects' tints
@@ -316,6 +357,9 @@ class Renderer:
             p.SetColor(*color)
             p.SetMetallic(mat.metallic)
             p.SetRoughness(mat.roughness)
+            if role != "support" and mat.finish is not None:  # the finish modulates roughness
+                p.SetORMTexture(self._finish_texture(mat.finish))
+                p.SetAnisotropy(mat.anisotropy)
             if role == "support" and sup.kind == "backlight":  # a lit diffuser: it emits, it is not lit
                 p.SetInterpolationToFlat()
                 p.SetLighting(False)

@@ -27,6 +27,17 @@ PRESETS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float],
     "rubber": ((0.02, 0.02, 0.02), 0.30, (0.0, 0.0), (0.8, 0.95)),
 }
 
+# name: (finish texture, anisotropy); the finish modulates roughness, anisotropy stretches highlights
+FINISH = {
+    "steel": ("machined", 0.0),
+    "stainless": ("machined", 0.0),
+    "aluminium": ("machined", 0.0),
+    "brushed_aluminium": ("brushed", 0.6),
+    "cast_iron": ("cast", 0.0),
+    "brass": ("machined", 0.0),
+    "zinc_plated": ("cast", 0.0),
+}
+
 SUPPORTS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float], tuple[float, float]]] = {
     "steel_table": ((0.22, 0.23, 0.24), 0.15, (0.3, 0.5), (0.55, 0.7)),
     "conveyor_belt": ((0.035, 0.04, 0.04), 0.25, (0.0, 0.0), (0.75, 0.9)),
@@ -47,4 +58,6 @@ def sample_material(name: str, rng: np.random.Generator, table: dict = PRESETS) 
         base_color=(float(c[0]), float(c[1]), float(c[2])),
         metallic=float(rng.uniform(*metal)),
         roughness=float(rng.uniform(*rough)),
+        finish=FINISH.get(name, (None, 0.0))[0] if table is PRESETS else None,
+        anisotropy=FINISH.get(name, (None, 0.0))[1] if table is PRESETS else 0.0,
     )

@@ -15,6 +15,8 @@ class Material:
     base_color: tuple[float, float, float]
     metallic: float
     roughness: float
+    finish: str | None = None  # surface finish texture (machined, brushed, cast): roughness varies across it
+    anisotropy: float = 0.0  # brushed metal stretches highlights across the brushing direction
 
 
 @dataclass
