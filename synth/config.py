@@ -38,6 +38,7 @@ class PartCfg(Model):
 class SupportCfg(Model):
     material: StrDist = {"choice": ["steel_table", "conveyor_belt", "wood"]}
     size: float = Field(6.0, gt=0, description="edge length of the square support plane, metres")
+    images: str | None = Field(None, description="a folder of photos (.png/.jpg): each frame lays one on the support instead")
 
 
 class DistractorsCfg(Model):

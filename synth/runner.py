@@ -49,6 +49,13 @@ def preload(cfg: Config) -> None:
             load_mesh(path, p.units)
         except SynthError as e:
             raise SynthError(f"parts[{i}].mesh: {e}") from None
+    if cfg.scene.support.images:
+        from .textures import background_images
+
+        try:
+            background_images(str(cfg.resolve_path(cfg.scene.support.images)))
+        except SynthError as e:
+            raise SynthError(f"scene.support.images: {e}") from None
     if cfg.scene.layout == "bin":
         try:
             load_mesh(cfg.resolve_path(cfg.scene.bin.mesh), cfg.scene.bin.units)

@@ -1,14 +1,19 @@
-"""Procedural surface textures for support surfaces (no files, no downloads).
+"""Surface textures: procedural support surfaces and part finishes (no files, no downloads),
+or the user's own background photos.
 
-Each texture is a greyscale-tinted modulation in [0, 1] (RGB, row 0 at the top), tiled over
-`TILE_M` metres; the renderer multiplies it with the sampled base colour.
+A support texture is a modulation in [0, 1] (RGB, row 0 at the top), tiled over `TILE_M`
+metres; the renderer multiplies it with the sampled base colour.
 """
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from .errors import SynthError
 
 TILE_M = 0.5  # metres covered by one tile of texture
 
@@ -80,12 +85,64 @@ def mat(n: int = 1024) -> np.ndarray:
     return np.repeat(v[..., None], 3, axis=2)
 
 
-SUPPORT_TEXTURE = {"wood": wood, "steel_table": brushed, "conveyor_belt": belt, "grey_mat": mat}
+def fixture_plate(n: int = 1024) -> np.ndarray:
+    """A machined fixture plate: fine fly-cut marks and a grid of tapped holes 50 mm apart."""
+    rng = np.random.default_rng(15)
+    v = 0.8 + 0.1 * _machined(n) - 0.05 * _fbm(rng, n, (4, 8))
+    pitch = n // 10  # TILE_M / 10 = 50 mm
+    y, x = np.indices((n, n)) % pitch - pitch // 2
+    r = np.hypot(x, y)
+    v = np.where(r < pitch * 0.08, 0.08, v)  # the hole
+    v = np.where((r >= pitch * 0.08) & (r < pitch * 0.11), 0.55, v)  # its chamfer
+    return np.repeat(np.clip(v, 0, 1)[..., None], 3, axis=2)
+
+
+def pallet(n: int = 1024) -> np.ndarray:
+    """A wooden pallet seen from above: deck boards with dark gaps between them."""
+    out = wood(n)
+    board = n // 4  # the wood texture's planks
+    gap = (np.arange(n) % board) > board * 0.8
+    out[gap] = 0.05
+    return out
+
+
+SUPPORT_TEXTURE = {
+    "wood": wood,
+    "steel_table": brushed,
+    "conveyor_belt": belt,
+    "grey_mat": mat,
+    "fixture_plate": fixture_plate,
+    "pallet": pallet,
+}
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+@functools.lru_cache(maxsize=16)
+def background_images(folder: str) -> list[str]:
+    """The photos in a folder, sorted (so a seed picks the same one everywhere)."""
+    p = Path(folder)
+    if not p.is_dir():
+        raise SynthError(f"{folder}: background image folder not found")
+    files = sorted(str(f) for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise SynthError(f"{folder}: no .png or .jpg images in the background folder")
+    return files
 
 
 @functools.lru_cache(maxsize=8)
 def support_texture(kind: str) -> np.ndarray | None:
-    """(n, n, 3) uint8 modulation texture for a support kind, or None for a plain surface."""
+    """(n, n, 3) uint8 modulation texture for a support kind ("image:<path>": that photo, at most
+    1024 px), or None for a plain surface."""
+    if kind.startswith("image:"):
+        try:
+            with Image.open(kind[6:]) as im:
+                im = im.convert("RGB")
+                im.thumbnail((1024, 1024))
+                return np.asarray(im).copy()
+        except OSError as e:
+            raise SynthError(f"{kind[6:]}: cannot read background image ({e})") from None
     fn = SUPPORT_TEXTURE.get(kind)
     if fn is None:
         return None

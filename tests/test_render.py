@@ -120,3 +120,37 @@ def test_surface_finishes_change_the_shading_not_the_labels(setup):
     parts = plain.instance_ids > 0
     assert np.abs(brushed.rgb.astype(float) - plain.rgb)[parts].mean() > 2
     assert (renderer.render(scene).rgb == brushed.rgb).all()
+
+
+def test_background_photos_from_a_folder(tmp_path):
+    """scene.support.images: every frame lays one of the folder's photos on the support; a
+    missing folder is a one-line error naming the key."""
+    import yaml
+    from PIL import Image
+
+    from .conftest import run_cli
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (64, 64), (200, 40, 30)).save(folder / "red.png")
+    Image.new("RGB", (64, 64), (30, 60, 200)).save(folder / "blue.jpg")
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    raw["scene"]["support"] = {"images": str(folder)}
+    path = tmp_path / "bg.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    cfg = load_config(path)
+    r = Renderer.for_config(cfg)
+    try:
+        colours = set()
+        for i in range(8):
+            f = r.render(sample_scene(cfg, i))
+            support = f.rgb[f.instance_ids == 0].astype(float).mean(axis=0)
+            colours.add("red" if support[0] > support[2] + 20 else "blue" if support[2] > support[0] + 20 else "grey")
+        assert colours == {"red", "blue"}
+    finally:
+        r.close()
+    raw["scene"]["support"] = {"images": str(tmp_path / "nope")}
+    path.write_text(yaml.safe_dump(raw))
+    res = run_cli("generate", path, "-o", tmp_path / "out")
+    assert res.exit_code == 2 and "scene.support.images" in res.output and "not found" in res.output
+    assert not (tmp_path / "out").exists()

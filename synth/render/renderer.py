@@ -238,6 +238,10 @@ class Renderer:
 
     def _support_texture(self, kind: str) -> vtkTexture | None:
         if kind not in self._textures:
+            photos = [k for k in self._textures if k.startswith("image:")]
+            if len(photos) >= 16:  # keep a few background photos on the GPU, not all of them
+                for k in photos:
+                    del self._textures[k]
             img = support_texture(kind)
             tex = None
             if img is not None:

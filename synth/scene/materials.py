@@ -43,7 +43,10 @@ SUPPORTS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float]
     "conveyor_belt": ((0.035, 0.04, 0.04), 0.25, (0.0, 0.0), (0.75, 0.9)),
     "wood": ((0.42, 0.27, 0.15), 0.15, (0.0, 0.0), (0.6, 0.8)),
     "grey_mat": ((0.18, 0.18, 0.18), 0.2, (0.0, 0.0), (0.7, 0.9)),
+    "fixture_plate": ((0.5, 0.51, 0.52), 0.08, (0.7, 0.9), (0.35, 0.5)),
+    "pallet": ((0.48, 0.36, 0.24), 0.15, (0.0, 0.0), (0.7, 0.9)),
     "backlight": ((1.0, 1.0, 1.0), 0.0, (0.0, 0.0), (1.0, 1.0)),  # a lit diffuser panel (lighting.rig.type: back)
+    "photo": ((0.8, 0.8, 0.8), 0.1, (0.0, 0.0), (0.6, 0.9)),  # a background photo: its pixels give the colour
 }
 
 

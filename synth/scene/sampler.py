@@ -7,7 +7,7 @@ import numpy as np
 from ..assets import load_mesh
 from ..config import Config
 from ..environments import BUILTIN
-from ..textures import TILE_M
+from ..textures import TILE_M, background_images
 from .bin import Pile
 from .camera import sample_camera
 from .defects import sample_defects
@@ -128,12 +128,16 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     if cfg.lighting.auto_exposure:
         env.exposure = metered_exposure(env, lights)
     support_kind = str(cfg.scene.support.material.sample(rng))
+    material_kind = support_kind
+    if cfg.scene.support.images:  # a photo as the support's texture
+        photos = background_images(str(cfg.resolve_path(cfg.scene.support.images)))
+        support_kind, material_kind = "image:" + photos[int(rng.integers(len(photos)))], "photo"
     if cfg.lighting.rig is not None and cfg.lighting.rig.type == "back":
-        support_kind = "backlight"
+        support_kind = material_kind = "backlight"
     support_pose = rotation_z(rng.uniform(0.0, 2.0 * np.pi))
     support_pose[:2, 3] = rng.uniform(-TILE_M, TILE_M, 2)
     support = Support(
-        material=sample_material(support_kind, rng, SUPPORTS), size=cfg.scene.support.size, kind=support_kind, pose=support_pose
+        material=sample_material(material_kind, rng, SUPPORTS), size=cfg.scene.support.size, kind=support_kind, pose=support_pose
     )
     cam_pos = -camera.world_to_camera[:3, :3].T @ camera.world_to_camera[:3, 3]
     pixel = float(np.linalg.norm(cam_pos - centre)) / camera.K[0, 0]  # metres per pixel at the parts
