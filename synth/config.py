@@ -209,6 +209,9 @@ class SensorCfg(Model):
 class OutputsCfg(Model):
     depth: bool = Field(False, description="depth/<split>/NNNNNN.png: 16-bit camera z in depth_unit_mm (0: nothing there)")
     depth_unit_mm: float = Field(1.0, gt=0, description="depth PNG step: 1 mm reaches 65 m; 0.1 mm suits close-ups")
+    normals: bool = Field(
+        False, description="normals/<split>/NNNNNN.png: surface normals, OpenCV camera frame, as (n + 1) / 2 * 255"
+    )
     semantic: bool = Field(False, description="semantic/<split>/NNNNNN.png: category id per pixel (parts, defects on top)")
     bop: bool = Field(False, description="also a BOP-format copy for 6D pose (bop/: models in mm, scene_gt, scene_camera, masks)")
 

@@ -134,7 +134,7 @@ def generate(
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         if cfg.defects.masks and cfg.defects.enabled():
             (out / "masks" / split).mkdir(parents=True, exist_ok=True)
-        for folder, on in (("depth", cfg.outputs.depth), ("semantic", cfg.outputs.semantic)):
+        for folder, on in (("depth", cfg.outputs.depth), ("semantic", cfg.outputs.semantic), ("normals", cfg.outputs.normals)):
             if on:
                 (out / folder / split).mkdir(parents=True, exist_ok=True)
     own = renderer is None
@@ -170,7 +170,9 @@ def generate(
                     ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
                 scene = ahead.popleft().result()
                 dof = cfg.camera.depth_of_field is not None
-                frame = renderer.render(scene, depth=cfg.outputs.depth or dof, amodal=cfg.annotations.amodal)
+                frame = renderer.render(
+                    scene, depth=cfg.outputs.depth or dof, amodal=cfg.annotations.amodal, normals=cfg.outputs.normals
+                )
                 optics = dof or cfg.camera.motion_blur is not None
                 if optics or cfg.sensor.active():  # their own stream: the scene's draws stay as they were
                     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, i, 1]))
@@ -187,6 +189,8 @@ def generate(
                 if depth is not None:
                     image["depth_file"] = f"depth/{split}/{i:06d}.png"
                     image["depth_unit_mm"] = cfg.outputs.depth_unit_mm
+                if frame.normals is not None:  # 8-bit (n + 1) / 2, black where nothing is
+                    maps["normals"] = np.nan_to_num(np.rint((frame.normals + 1) * 127.5), nan=0).astype(np.uint8)
                 args = (out, cfg, frame.rgb, maps, depth, split, name, image, anns, scene.notes, i)
                 pending.append(io_pool.submit(_write_frame, *args))
                 while len(pending) > 2:

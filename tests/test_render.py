@@ -154,3 +154,18 @@ def test_background_photos_from_a_folder(tmp_path):
     res = run_cli("generate", path, "-o", tmp_path / "out")
     assert res.exit_code == 2 and "scene.support.images" in res.output and "not found" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_surface_normals_in_the_camera_frame(setup):
+    """The normals pass: the table's normal is world +Z seen from the camera, and the parts'
+    visible surfaces face the camera (negative z in the OpenCV camera frame)."""
+    cfg, renderer = setup
+    scene = sample_scene(cfg, 1)
+    f = renderer.render(scene, normals=True)
+    n = f.normals
+    table = (f.instance_ids == 0) & np.isfinite(n[..., 0])
+    expected = scene.camera.world_to_camera[:3, :3] @ np.array([0.0, 0.0, 1.0])
+    assert table.sum() > 1000 and np.abs(n[table] - expected).max() < 0.03
+    parts = f.instance_ids > 0
+    assert np.isfinite(n[parts]).all() and (n[parts][:, 2] < 0.05).mean() > 0.97
+    assert np.allclose(np.linalg.norm(n[parts], axis=1), 1.0, atol=1e-3)

@@ -39,9 +39,12 @@ def test_vignetting_white_balance_and_monochrome():
 
 
 def test_mono_noisy_dataset_with_depth(tmp_path):
-    """A monochrome camera with sensor noise and a depth output: labels still valid, depth PNGs
-    16-bit where the parts are, noise the same for the same seed."""
-    extra = {"sensor": {"monochrome": True, "noise": {"enabled": True}}, "outputs": {"depth": True, "depth_unit_mm": 0.1}}
+    """A monochrome camera with sensor noise, depth and normals outputs: labels still valid, depth
+    PNGs 16-bit where the parts are, normal maps written, noise the same for the same seed."""
+    extra = {
+        "sensor": {"monochrome": True, "noise": {"enabled": True}},
+        "outputs": {"depth": True, "depth_unit_mm": 0.1, "normals": True},
+    }
     path = small_config(tmp_path, num_images=2, **extra)
     outs = []
     for name in ("a", "b"):
@@ -58,6 +61,8 @@ def test_mono_noisy_dataset_with_depth(tmp_path):
             assert img.mode == "L"
             rel = f"images/{split}/{im['file_name']}"
             assert (outs[1] / rel).read_bytes() == (out / rel).read_bytes()
+            normals = np.asarray(Image.open(out / "normals" / split / im["file_name"]))
+            assert normals.shape == (im["height"], im["width"], 3) and normals.any()
             depth = np.asarray(Image.open(out / im["depth_file"]))
             assert depth.dtype == np.uint16 and im["depth_unit_mm"] == 0.1
             metres = depth * 1e-4

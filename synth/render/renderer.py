@@ -41,6 +41,7 @@ from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
 
 pv.OFF_SCREEN = True
 SHADOW_MAP = 1024  # texels per side of each light's depth map
+NORMAL_OUT = "gl_FragData[0] = vec4(normalize(normalVCVSOutput) * 0.5 + 0.5, 1.0);\n"  # view-space normal as colour
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Frame:
     depth: np.ndarray | None  # (h, w) float32 camera z in metres, inf where nothing
     defect_ids: np.ndarray | None = None  # (h, w) int32 defect id seen at each pixel, 0 = none
     amodal: dict[int, np.ndarray] | None = None  # instance id -> (h, w) bool: its whole silhouette, occluders removed
+    normals: np.ndarray | None = None  # (h, w, 3) float32 unit surface normals, OpenCV camera frame; NaN where nothing
 
 
 def id_to_rgb(k: int) -> tuple[float, float, float]:
@@ -132,6 +134,7 @@ class Renderer:
         self.shadow = pv.Plotter(off_screen=True, window_size=(SHADOW_MAP, SHADOW_MAP), lighting=None)
         self.shadow.ren_win.SetMultiSamples(0)
         self._tone_mapping = tone_mapping
+        self._normals_plotter: pv.Plotter | None = None
         self._meshes: dict[tuple[str, str], pv.PolyData] = {}
         self._mappers: dict[tuple[str, str, str], vtkPolyDataMapper] = {}
         self._env: dict[str, vtkRenderer] = {}  # one renderer per environment keeps its prefiltered maps
@@ -322,7 +325,22 @@ class Renderer:
         self._actors.append((ren, actor))
         return actor
 
-    def _setup(self, scene: Scene, with_labels: bool) -> tuple[float, float]:
+    def _normals_window(self) -> pv.Plotter:
+        """A window whose fragments output the interpolated view-space normal (made on first use).
+        VTK passes normals to the fragment shader only when a light exists: a dark headlight."""
+        if self._normals_plotter is None:
+            p = pv.Plotter(off_screen=True, window_size=(self.width, self.height), lighting=None)
+            p.ren_win.SetMultiSamples(0)
+            p.renderer.SetUseFXAA(False)
+            p.set_background((0, 0, 0))
+            light = vtkLight()
+            light.SetLightTypeToHeadlight()
+            light.SetIntensity(0.0)
+            p.renderer.AddLight(light)
+            self._normals_plotter = p
+        return self._normals_plotter
+
+    def _setup(self, scene: Scene, with_labels: bool, normals: bool = False) -> tuple[float, float]:
         """Actors, lights and cameras of every window for `scene`. When instance ids fit 16 bits and
         defect ids 8, the label pass carries both (defect id in the third byte), else defects get
         a pass of their own."""
@@ -369,6 +387,9 @@ class Renderer:
                 p.SetLighting(False)
             if with_labels and role == "part" and scene.shadows:  # the whole cached part: defects are below a texel
                 self._add(self.shadow.renderer, "shadow", path, units, pose)
+            if normals:
+                n = self._add(self._normals_window().renderer, "normals", path, units, pose, edited)
+                n.GetShaderProperty().AddFragmentShaderReplacement("//VTK::Light::Impl", True, NORMAL_OUT, False)
             if with_labels:
                 b = self._add(self.labels.renderer, "labels", path, units, pose, edited)
                 self._label_actors.append((b, role == "patch", iid))
@@ -402,7 +423,7 @@ class Renderer:
             self._tone[env].SetExposure(scene.environment.exposure)
         near, far = self._clip_range(scene)
         cam = scene.camera
-        for r in (ren, self.labels.renderer):
+        for r in (ren, self.labels.renderer) + ((self._normals_window().renderer,) if normals else ()):
             apply_camera(r.GetActiveCamera(), cam.K, cam.world_to_camera, self.width, self.height, near, far)
         return near, far
 
@@ -417,26 +438,26 @@ class Renderer:
         passes its cast shadows need; no instance ids."""
         return self._through_lens(scene, ids=False, depth=False).rgb
 
-    def render(self, scene: Scene, depth: bool = False, amodal: bool = False) -> Frame:
-        """RGB and instance ids; the depth map (camera z, metres) and amodal masks (one label pass
-        per part, with every other part hidden) only when asked for."""
-        return self._through_lens(scene, ids=True, depth=depth, amodal=amodal)
+    def render(self, scene: Scene, depth: bool = False, amodal: bool = False, normals: bool = False) -> Frame:
+        """RGB and instance ids; the depth map (camera z, metres), amodal masks (one label pass per
+        part, with every other part hidden) and surface normals only when asked for."""
+        return self._through_lens(scene, ids=True, depth=depth, amodal=amodal, normals=normals)
 
-    def _through_lens(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False) -> Frame:
+    def _through_lens(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False, normals: bool = False) -> Frame:
         """Render the ideal pinhole frame on the padded canvas, then crop it, or warp every map
         through the lens distortion (RGB bilinear; ids and depth nearest: the same warp)."""
         cam = scene.camera
         if (cam.width, cam.height) != self.out_size:
             raise ValueError(f"renderer is {self.out_size}, scene camera is {(cam.width, cam.height)}")
         if self.pad == (0, 0) and not any(cam.distortion):
-            return self._render(scene, ids, depth, amodal)
+            return self._render(scene, ids, depth, amodal, normals)
         px, py = self.pad
         K = cam.K.copy()
         K[0, 2] += px
         K[1, 2] += py
         ideal = replace(scene, camera=replace(cam, K=K, width=self.width, height=self.height, distortion=(0.0,) * 5))
-        f = self._render(ideal, ids, depth, amodal)
-        maps = {k: getattr(f, k) for k in ("rgb", "instance_ids", "depth", "defect_ids")}
+        f = self._render(ideal, ids, depth, amodal, normals)
+        maps = {k: getattr(f, k) for k in ("rgb", "instance_ids", "depth", "defect_ids", "normals")}
         maps = {k: m for k, m in maps.items() if m is not None}
         if not any(cam.distortion):
             out = {k: m[py : py + cam.height, px : px + cam.width] for k, m in maps.items()}
@@ -458,10 +479,10 @@ class Renderer:
             warped["amodal"] = {i: warp_nearest(m, src, self.pad) for i, m in f.amodal.items()}
         return Frame(**{"instance_ids": None, "depth": None, **warped})
 
-    def _render(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False) -> Frame:
+    def _render(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False, normals: bool = False) -> Frame:
         casting = any(lt.shadow for lt in scene.lights) and scene.support.kind != "backlight"  # a lit panel takes no shadow
         cast = bool(scene.shadows and scene.objects and casting)
-        near, far = self._setup(scene, with_labels=ids or cast)
+        near, far = self._setup(scene, with_labels=ids or cast, normals=normals)
         self.rgb.ren_win.Render()
         rgb = read_rgb(self.rgb.ren_win, self.width, self.height)
         if not (ids or cast):
@@ -480,9 +501,27 @@ class Renderer:
                 defect_map = self._defect_pass()
         if cast:
             self._cast_shadows(scene, rgb, id_map, z)
+        n = self._normals_pass() if normals else None
         return Frame(
-            rgb=rgb, instance_ids=id_map if ids else None, depth=z if depth else None, defect_ids=defect_map, amodal=whole
+            rgb=rgb,
+            instance_ids=id_map if ids else None,
+            depth=z if depth else None,
+            defect_ids=defect_map,
+            amodal=whole,
+            normals=n,
         )
+
+    def _normals_pass(self) -> np.ndarray:
+        """Unit normals in the OpenCV camera frame (x right, y down, z forward) from the normals
+        window's view-space colours (x right, y up, z back); NaN where nothing was drawn."""
+        win = self._normals_window().ren_win
+        win.Render()
+        raw = read_rgb(win, self.width, self.height)
+        n = raw.astype(np.float32) / 127.5 - 1.0
+        n[..., 1:] *= -1.0
+        n /= np.maximum(np.linalg.norm(n, axis=2, keepdims=True), 1e-6)
+        n[raw.max(axis=2) == 0] = np.nan
+        return n
 
     def _amodal_passes(self, scene: Scene) -> dict[int, np.ndarray]:
         """Each part's whole silhouette: the label window drawn with only that part's actors."""
@@ -563,3 +602,5 @@ class Renderer:
         self.rgb.close()
         self.labels.close()
         self.shadow.close()
+        if self._normals_plotter is not None:
+            self._normals_plotter.close()
