@@ -21,6 +21,10 @@ PRESETS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float],
     "brass": ((0.91, 0.78, 0.42), 0.05, (0.95, 1.0), (0.2, 0.4)),
     "zinc_plated": ((0.70, 0.72, 0.75), 0.06, (0.85, 1.0), (0.25, 0.45)),
     "black_oxide": ((0.10, 0.10, 0.11), 0.20, (0.7, 0.9), (0.35, 0.55)),
+    "anodized_black": ((0.04, 0.04, 0.045), 0.2, (0.5, 0.7), (0.3, 0.45)),  # dyed oxide over aluminium
+    "anodized_blue": ((0.06, 0.18, 0.48), 0.1, (0.5, 0.7), (0.3, 0.45)),
+    "anodized_red": ((0.45, 0.05, 0.06), 0.1, (0.5, 0.7), (0.3, 0.45)),
+    "anodized_gold": ((0.62, 0.45, 0.12), 0.1, (0.6, 0.8), (0.3, 0.45)),
     "black_plastic": ((0.03, 0.03, 0.03), 0.30, (0.0, 0.0), (0.3, 0.6)),
     "grey_plastic": ((0.28, 0.29, 0.30), 0.15, (0.0, 0.0), (0.4, 0.7)),
     "blue_plastic": ((0.05, 0.16, 0.45), 0.15, (0.0, 0.0), (0.4, 0.7)),
@@ -36,6 +40,7 @@ FINISH = {
     "cast_iron": ("cast", 0.0),
     "brass": ("machined", 0.0),
     "zinc_plated": ("cast", 0.0),
+    **{f"anodized_{c}": ("machined", 0.0) for c in ("black", "blue", "red", "gold")},
 }
 
 SUPPORTS: dict[str, tuple[tuple[float, float, float], float, tuple[float, float], tuple[float, float]]] = {
