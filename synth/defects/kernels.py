@@ -88,6 +88,14 @@ def _slot(keys, key) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _split_face(f, parent, split, i, new, p, m, q, r) -> None:
+    """Face i = (p, q, r) split at m on edge p-q: it becomes (p, m, r), face `new` is (m, q, r)."""
+    f[i, 0], f[i, 1], f[i, 2] = p, m, r
+    f[new, 0], f[new, 1], f[new, 2] = m, q, r
+    parent[new], split[i], split[new] = parent[i], True, True
+
+
+@njit(cache=True, nogil=True)
 def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
     """Bisect the faces of (v0, f0) that lie near the segments a-b until their longest edge is at
     most `max_edge` (at most `budget` splits), then close the patch. Returns (vertices, albedo,
@@ -130,10 +138,7 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
                 v[nv, d] = (v[p, d] + v[q, d]) / 2
                 alb[nv, d] = (alb[p, d] + alb[q, d]) / 2
             nv += 1
-        m = mids[h]
-        f[i, 0], f[i, 1], f[i, 2] = p, m, r
-        f[nf, 0], f[nf, 1], f[nf, 2] = m, q, r
-        parent[nf], split[i], split[nf] = parent[i], True, True
+        _split_face(f, parent, split, i, nf, p, mids[h], q, r)
         queue[tail], queue[tail + 1] = i, nf
         tail += 2
         nf += 1
@@ -150,10 +155,7 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
             p, q, r = f[i, e], f[i, (e + 1) % 3], f[i, (e + 2) % 3]
             h = _slot(keys, min(p, q) * 2**31 + max(p, q))
             if keys[h] != -1:
-                m = mids[h]
-                f[i, 0], f[i, 1], f[i, 2] = p, m, r
-                f[nf, 0], f[nf, 1], f[nf, 2] = m, q, r
-                parent[nf], split[i], split[nf] = parent[i], True, True
+                _split_face(f, parent, split, i, nf, p, mids[h], q, r)
                 stack[top], stack[top + 1] = i, nf
                 top += 2
                 nf += 1
