@@ -169,17 +169,7 @@ def generate(
                 if k + 1 < len(todo):
                     ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
                 scene = ahead.popleft().result()
-                dof = cfg.camera.depth_of_field is not None
-                frame = renderer.render(
-                    scene, depth=cfg.outputs.depth or dof, amodal=cfg.annotations.amodal, normals=cfg.outputs.normals
-                )
-                optics = dof or cfg.camera.motion_blur is not None
-                if optics or cfg.sensor.active():  # their own stream: the scene's draws stay as they were
-                    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, i, 1]))
-                    if optics:
-                        frame.rgb = apply_optics(frame.rgb, frame.depth, scene.camera, cfg.camera, rng)
-                    if cfg.sensor.active():
-                        frame.rgb = apply_sensor(frame.rgb, cfg.sensor, rng)
+                frame = expose(cfg, scene, renderer, i)
                 split = coco.split_of(i, cfg.splits)
                 name = f"{i:06d}.{ext}"
                 image = image_record(scene, name)
@@ -219,6 +209,22 @@ def generate(
         rendered=len(todo),
         notes=notes,
     )
+
+
+def expose(cfg: Config, scene, renderer, i: int):
+    """Render frame i with the maps the config asks for, then pass the RGB through the lens
+    (depth of field, motion blur) and the sensor, drawing from their own stream so the scene's
+    draws stay as they were."""
+    dof = cfg.camera.depth_of_field is not None
+    frame = renderer.render(scene, depth=cfg.outputs.depth or dof, amodal=cfg.annotations.amodal, normals=cfg.outputs.normals)
+    optics = dof or cfg.camera.motion_blur is not None
+    if optics or cfg.sensor.active():
+        rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, i, 1]))
+        if optics:
+            frame.rgb = apply_optics(frame.rgb, frame.depth, scene.camera, cfg.camera, rng)
+        if cfg.sensor.active():
+            frame.rgb = apply_sensor(frame.rgb, cfg.sensor, rng)
+    return frame
 
 
 def annotate_scene(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, int]):

@@ -40,7 +40,7 @@ def _color(k: int, ann: dict) -> np.ndarray:
 def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Image:
     """Part masks tinted and outlined, defect masks outlined only (so the defect stays visible),
     tight boxes, category names."""
-    img = rgb.astype(np.float32)
+    img = (rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)).astype(np.float32)  # monochrome cameras
     h, w = rgb.shape[:2]
     for k, a in enumerate(anns):
         m = decode(a, h, w)
@@ -135,7 +135,7 @@ def from_dataset(root: Path, n: int) -> list[Image.Image]:
 def from_config(cfg, n: int) -> list[Image.Image]:
     """Render the first n frames of a config in memory (nothing written)."""
     from ..render import Renderer
-    from ..runner import annotate_scene, preload
+    from ..runner import annotate_scene, expose, preload
     from ..scene import sample_scene
 
     preload(cfg)
@@ -147,7 +147,7 @@ def from_config(cfg, n: int) -> list[Image.Image]:
     try:
         for i in range(n):
             scene = sample_scene(cfg, i)
-            frame = r.render(scene)
+            frame = expose(cfg, scene, r, i)
             anns, _ = annotate_scene(cfg, scene, frame, {}, ids)
             tiles.append(draw(frame.rgb, anns, names))
     finally:
