@@ -55,6 +55,7 @@ def generate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous dataset in OUT")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="finish an interrupted run in OUT")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
+    workers: Annotated[int, typer.Option("-w", "--workers", min=1, help="processes rendering in parallel (same output)")] = 1,
 ) -> None:
     """Generate a dataset: images, COCO annotations, resolved config and a dataset card."""
     from .runner import generate as run
@@ -62,7 +63,7 @@ def generate(
     try:
         cfg = _load(config, set_, seed, n)
         out = out or Path("output") / cfg.name
-        summary = run(cfg, out, overwrite=overwrite, resume=resume, progress=not quiet)
+        summary = run(cfg, out, overwrite=overwrite, resume=resume, progress=not quiet, workers=workers)
     except SynthError as e:
         _fail(e)
     except KeyboardInterrupt:

@@ -6,11 +6,13 @@ per frame make an interrupted run resumable, and the final files appear atomical
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,11 +120,12 @@ def generate(
     progress: bool = True,
     renderer=None,
     on_frame: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> Summary:
-    """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`).
+    """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`), in this
+    process or in `workers` processes (the same bytes either way).
     `on_frame(k)` is called when the k-th frame of this run is on disk (the benchmark samples memory there)."""
     from .render import Renderer
-    from .scene import sample_scene
 
     text = resolved_config_text(cfg)
     preload(cfg)
@@ -137,22 +140,11 @@ def generate(
         for folder, on in (("depth", cfg.outputs.depth), ("semantic", cfg.outputs.semantic), ("normals", cfg.outputs.normals)):
             if on:
                 (out / folder / split).mkdir(parents=True, exist_ok=True)
-    own = renderer is None
-    renderer = renderer or Renderer.for_config(cfg)
-    notes: list[str] = []
-    ext = "png" if cfg.image.format == "png" else "jpg"
+    parallel = workers > 1 and renderer is None and len(todo) > 1
+    own = renderer is None and not parallel
+    renderer = renderer or (None if parallel else Renderer.for_config(cfg))
     t0 = time.perf_counter()
-    pending: deque[Future] = deque()
     finished = 0
-
-    def finish_one() -> None:
-        nonlocal finished
-        pending.popleft().result()
-        finished += 1
-        bar.update(1)
-        if on_frame:
-            on_frame(finished)
-
     bar = tqdm(
         total=cfg.num_images,
         initial=cfg.num_images - len(todo),
@@ -161,32 +153,19 @@ def generate(
         desc=cfg.name,
         dynamic_ncols=True,
     )
+
+    def tick() -> None:
+        nonlocal finished
+        finished += 1
+        bar.update(1)
+        if on_frame:
+            on_frame(finished)
+
     try:
-        # the next scene is sampled while this one renders; encoding and writing overlap the next render
-        with ThreadPoolExecutor(max_workers=1) as io_pool, ThreadPoolExecutor(max_workers=1) as sampler:
-            ahead = deque(sampler.submit(sample_scene, cfg, i) for i in todo[:1])
-            for k, i in enumerate(todo):
-                if k + 1 < len(todo):
-                    ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
-                scene = ahead.popleft().result()
-                frame = expose(cfg, scene, renderer, i)
-                split = coco.split_of(i, cfg.splits)
-                name = f"{i:06d}.{ext}"
-                image = image_record(scene, name)
-                anns, maps = annotate_scene(cfg, scene, frame, image, cat_ids)
-                notes += scene.notes
-                depth = frame.depth if cfg.outputs.depth else None
-                if depth is not None:
-                    image["depth_file"] = f"depth/{split}/{i:06d}.png"
-                    image["depth_unit_mm"] = cfg.outputs.depth_unit_mm
-                if frame.normals is not None:  # 8-bit (n + 1) / 2, black where nothing is
-                    maps["normals"] = np.nan_to_num(np.rint((frame.normals + 1) * 127.5), nan=0).astype(np.uint8)
-                args = (out, cfg, frame.rgb, maps, depth, split, name, image, anns, scene.notes, i)
-                pending.append(io_pool.submit(_write_frame, *args))
-                while len(pending) > 2:
-                    finish_one()
-            while pending:
-                finish_one()
+        if parallel:
+            notes = _run_workers(cfg, out, todo, workers, tick)
+        else:
+            notes = _run_here(cfg, out, todo, renderer, cat_ids, tick)
     except OSError as e:
         raise SynthError(f"{out}: writing failed ({e.strerror or e}); fix it and rerun with --resume") from None
     finally:
@@ -209,6 +188,94 @@ def generate(
         rendered=len(todo),
         notes=notes,
     )
+
+
+def _run_here(cfg: Config, out: Path, todo: list[int], renderer, cat_ids: dict[str, int], tick: Callable[[], None]) -> list[str]:
+    """Frames in this process: the next scene is sampled while this one renders, and encoding and
+    writing overlap the next render. Returns the notes in frame order."""
+    from .scene import sample_scene
+
+    notes: list[str] = []
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=1) as io_pool, ThreadPoolExecutor(max_workers=1) as sampler:
+        ahead = deque(sampler.submit(sample_scene, cfg, i) for i in todo[:1])
+        for k, i in enumerate(todo):
+            if k + 1 < len(todo):
+                ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
+            scene = ahead.popleft().result()
+            frame = expose(cfg, scene, renderer, i)
+            notes += scene.notes
+            pending.append(io_pool.submit(_write_frame, *_frame_outputs(cfg, out, scene, frame, i, cat_ids)))
+            while len(pending) > 2:
+                pending.popleft().result()
+                tick()
+        while pending:
+            pending.popleft().result()
+            tick()
+    return notes
+
+
+def _frame_outputs(cfg: Config, out: Path, scene, frame, i: int, cat_ids: dict[str, int]) -> tuple:
+    """Everything `_write_frame` writes for frame i: image, label maps, depth, records."""
+    split = coco.split_of(i, cfg.splits)
+    name = f"{i:06d}.{'png' if cfg.image.format == 'png' else 'jpg'}"
+    image = image_record(scene, name)
+    anns, maps = annotate_scene(cfg, scene, frame, image, cat_ids)
+    depth = frame.depth if cfg.outputs.depth else None
+    if depth is not None:
+        image["depth_file"] = f"depth/{split}/{i:06d}.png"
+        image["depth_unit_mm"] = cfg.outputs.depth_unit_mm
+    if frame.normals is not None:  # 8-bit (n + 1) / 2, black where nothing is
+        maps["normals"] = np.nan_to_num(np.rint((frame.normals + 1) * 127.5), nan=0).astype(np.uint8)
+    return out, cfg, frame.rgb, maps, depth, split, name, image, anns, scene.notes, i
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(raw: dict, base_dir: str, out: str, threads: int) -> None:
+    """In each worker process (spawned, so its EGL context is its own): llvmpipe renders with
+    `threads` threads, and one renderer serves every frame the worker gets."""
+    os.environ["LP_NUM_THREADS"] = str(threads)
+    from .config import config_from_dict
+    from .render import Renderer
+
+    cfg = config_from_dict(raw, base_dir=Path(base_dir))
+    cat_ids = {c["name"]: c["id"] for c in cfg.categories()}
+    _WORKER.update(cfg=cfg, out=Path(out), cat_ids=cat_ids, renderer=Renderer.for_config(cfg))
+
+
+def _worker_frame(i: int) -> list[str]:
+    """Make and write frame i in a worker; returns its notes."""
+    from .scene import sample_scene
+
+    w = _WORKER
+    scene = sample_scene(w["cfg"], i)
+    frame = expose(w["cfg"], scene, w["renderer"], i)
+    _write_frame(*_frame_outputs(w["cfg"], w["out"], scene, frame, i, w["cat_ids"]))
+    return scene.notes
+
+
+def _run_workers(cfg: Config, out: Path, todo: list[int], workers: int, tick: Callable[[], None]) -> list[str]:
+    """Frames spread over `workers` processes; each writes its frames itself (atomically, the
+    record last), so the dataset is the same bytes as a serial run. Returns the notes in frame order."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    raw = cfg.model_dump(mode="json")
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_start, initargs=(raw, str(cfg.base_dir), str(out), threads)
+    )
+    notes: dict[int, list[str]] = {}
+    try:
+        futures = {pool.submit(_worker_frame, i): i for i in todo}
+        for fut in as_completed(futures):
+            notes[futures[fut]] = fut.result()
+            tick()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return [n for i in sorted(notes) for n in notes[i]]
 
 
 def expose(cfg: Config, scene, renderer, i: int):
