@@ -39,15 +39,6 @@ class LoadedMesh:
     face_groups: dict[str, np.ndarray] = field(default_factory=dict)
     _poses: list[RestPose] | None = None
 
-    _rays: object = None
-
-    @property
-    def ray_intersector(self):
-        """trimesh ray intersector over the mesh (built once per process: the BVH is the cost)."""
-        if self._rays is None:
-            self._rays = trimesh.ray.ray_triangle.RayMeshIntersector(self.mesh)
-        return self._rays
-
     @property
     def rest_poses(self) -> list[RestPose]:
         if self._poses is None:

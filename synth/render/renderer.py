@@ -96,6 +96,16 @@ def _set_albedo(pd: pv.PolyData, base_color) -> None:
     pd.point_data["albedo"] = np.round(srgb * 255).astype(np.uint8)
 
 
+def _texture(img: np.ndarray) -> vtkTexture:
+    """A tiled, mipmapped, interpolated texture of an image (row 0 at the top)."""
+    tex = vtkTexture()
+    tex.SetInputData(image_data(img))
+    tex.RepeatOn()
+    tex.MipmapOn()
+    tex.InterpolateOn()
+    return tex
+
+
 def _label_colours(m: vtkPolyDataMapper) -> None:
     """Colour a patch's faces by their `label_rgb` bytes, exactly (no lighting, no colour map)."""
     m.ScalarVisibilityOn()
@@ -182,10 +192,7 @@ class Renderer:
         """The RGB renderer lit by environment `name`; prefiltering an environment costs about a
         second, so each keeps its own renderer and switching environments is free."""
         if name not in self._env:
-            tex = vtkTexture()
-            tex.SetInputData(image_data(environment_image(name)))
-            tex.MipmapOn()
-            tex.InterpolateOn()
+            tex = _texture(environment_image(name))
             tex.SetColorModeToDirectScalars()
             ren = vtkRenderer()
             ren.UseImageBasedLightingOn()
@@ -231,12 +238,7 @@ class Renderer:
     def _finish_texture(self, kind: str) -> vtkTexture:
         key = f"finish:{kind}"
         if key not in self._textures:
-            tex = vtkTexture()
-            tex.SetInputData(image_data(finish_texture(kind)))
-            tex.RepeatOn()
-            tex.MipmapOn()
-            tex.InterpolateOn()
-            self._textures[key] = tex
+            self._textures[key] = _texture(finish_texture(kind))
         return self._textures[key]
 
     def _support_texture(self, kind: str) -> vtkTexture | None:
@@ -248,11 +250,7 @@ class Renderer:
             img = support_texture(kind)
             tex = None
             if img is not None:
-                tex = vtkTexture()
-                tex.SetInputData(image_data(img))
-                tex.RepeatOn()
-                tex.MipmapOn()
-                tex.InterpolateOn()
+                tex = _texture(img)
                 tex.UseSRGBColorSpaceOn()
                 self._texture_mean[kind] = float(np.mean(srgb_to_linear(img / 255.0)))
             self._textures[kind] = tex
