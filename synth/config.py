@@ -32,6 +32,11 @@ class PartCfg(Model):
     supercategory: str = "part"
     units: Literal["mm", "cm", "m", "in"] = "mm"
     material: StrDist = "steel"
+    texture: str | None = Field(
+        None,
+        description="base colour: a built-in texture (painted_chipped, rust), an image, or a folder of images (one per instance)",
+    )
+    texture_size: float = Field(0.05, gt=0, description="metres of part surface one copy of the texture covers")
     weight: float = Field(1.0, gt=0, description="relative chance of this part being picked")
 
 

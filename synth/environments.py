@@ -101,6 +101,19 @@ def environment_image(name: str) -> np.ndarray:
     return srgb_to_linear(rgb).astype(np.float32)
 
 
+def with_floor(name: str, floor: float | None, sky: float = 1.0) -> np.ndarray:
+    """The map with everything below the horizon replaced by a grey `floor` radiance (parts on
+    a support see the lit support there, in reflections and as light from below, not the map's
+    own ground) and the rest scaled by `sky`."""
+    img = environment_image(name)
+    if floor is None and sky == 1.0:
+        return img
+    img = img * np.float32(sky)
+    if floor is not None:
+        img[img.shape[0] // 2 :] = floor
+    return img
+
+
 @functools.lru_cache(maxsize=8)
 def white_radiance(name: str) -> float:
     """Radiance of a white Lambertian floor lit by this environment alone (E / pi): what a

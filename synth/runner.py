@@ -51,6 +51,15 @@ def preload(cfg: Config) -> None:
             load_mesh(path, p.units)
         except SynthError as e:
             raise SynthError(f"parts[{i}].mesh: {e}") from None
+        if p.texture:
+            from .scene.sampler import part_textures
+            from .textures import load_image
+
+            try:
+                for image in part_textures(cfg, p.texture):
+                    load_image(image)
+            except SynthError as e:
+                raise SynthError(f"parts[{i}].texture: {e}") from None
     if cfg.scene.support.images:
         from .textures import background_images
 

@@ -121,14 +121,57 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 @functools.lru_cache(maxsize=16)
 def background_images(folder: str) -> list[str]:
-    """The photos in a folder, sorted (so a seed picks the same one everywhere)."""
+    """The images in a folder, sorted (so a seed picks the same one everywhere), or a single image file."""
     p = Path(folder)
+    if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
+        return [str(p)]
     if not p.is_dir():
-        raise SynthError(f"{folder}: background image folder not found")
+        raise SynthError(f"{folder}: image file or folder not found")
     files = sorted(str(f) for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise SynthError(f"{folder}: no .png or .jpg images in the background folder")
     return files
+
+
+def painted_chipped(n: int = 1024) -> np.ndarray:
+    """Blue powder coat with orange peel, chipped where knocks took the paint off (bare steel),
+    rust bleeding from the chips."""
+    rng = np.random.default_rng(31)
+    peel = _fbm(rng, n, (64, 128, 256))
+    paint = (0.16 + 0.03 * peel)[..., None] * np.array([0.55, 0.85, 1.9])
+    wear = _fbm(rng, n, (4, 16, 64, 128))
+    chip = wear > 0.82
+    rust = np.clip((wear - 0.72) / 0.1, 0, 1) * (1 - chip) * _fbm(rng, n, (32, 128))
+    out = paint * (1 - rust[..., None]) + rust[..., None] * np.array([0.45, 0.22, 0.08])
+    out[chip] = (0.5 + 0.1 * peel[chip])[:, None] * np.array([0.95, 0.95, 0.97])
+    return np.clip(out, 0, 1)
+
+
+def rust(n: int = 1024) -> np.ndarray:
+    """Corroded steel: orange-brown scale in blotches over darker pitted oxide."""
+    rng = np.random.default_rng(37)
+    a, b = _fbm(rng, n, (8, 32, 128, 256)), _fbm(rng, n, (64, 256))
+    dark, orange = np.array([0.22, 0.12, 0.07]), np.array([0.55, 0.28, 0.1])
+    t = np.clip((a - 0.35) / 0.4, 0, 1)[..., None]
+    return np.clip((dark * (1 - t) + orange * t) * (0.8 + 0.4 * b[..., None]), 0, 1)
+
+
+PART_TEXTURES = {"painted_chipped": painted_chipped, "rust": rust}
+
+
+@functools.lru_cache(maxsize=16)
+def load_image(path: str) -> np.ndarray:
+    """(h, w, 3) uint8 RGB of an image file, at most 1024 px on a side, or of a built-in part
+    texture ("builtin:<name>", see PART_TEXTURES)."""
+    if path.startswith("builtin:"):
+        return (PART_TEXTURES[path[8:]]() * 255).astype(np.uint8)
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            im.thumbnail((1024, 1024))
+            return np.asarray(im).copy()
+    except OSError as e:
+        raise SynthError(f"{path}: cannot read image ({e})") from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -136,13 +179,7 @@ def support_texture(kind: str) -> np.ndarray | None:
     """(n, n, 3) uint8 modulation texture for a support kind ("image:<path>": that photo, at most
     1024 px), or None for a plain surface."""
     if kind.startswith("image:"):
-        try:
-            with Image.open(kind[6:]) as im:
-                im = im.convert("RGB")
-                im.thumbnail((1024, 1024))
-                return np.asarray(im).copy()
-        except OSError as e:
-            raise SynthError(f"{kind[6:]}: cannot read background image ({e})") from None
+        return load_image(kind[6:])
     fn = SUPPORT_TEXTURE.get(kind)
     if fn is None:
         return None
@@ -185,10 +222,10 @@ def finish_texture(kind: str, n: int = 512) -> np.ndarray:
     return (np.stack([np.ones_like(g), g, np.ones_like(g)], axis=2) * 255).astype(np.uint8)
 
 
-def box_uv(points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+def box_uv(points: np.ndarray, normals: np.ndarray, tile: float = FINISH_TILE_M) -> np.ndarray:
     """Box-projection texture coordinates for meshes without UVs: each vertex takes the two
-    coordinates across its normal's dominant axis, in tiles of FINISH_TILE_M."""
+    coordinates across its normal's dominant axis, in tiles of `tile` metres."""
     axis = np.abs(normals).argmax(axis=1)
     other = np.array([[1, 2], [0, 2], [0, 1]])[axis]
     uv = np.take_along_axis(points, other, axis=1)
-    return (uv / FINISH_TILE_M).astype(np.float32)
+    return (uv / tile).astype(np.float32)

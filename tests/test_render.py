@@ -10,7 +10,7 @@ from synth.render import Renderer
 from synth.scene import sample_scene
 from synth.scene.model import Light
 
-from .conftest import small_config
+from .conftest import MESHES, small_config
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,105 @@ def test_surface_normals_in_the_camera_frame(setup):
     parts = f.instance_ids > 0
     assert np.isfinite(n[parts]).all() and (n[parts][:, 2] < 0.05).mean() > 0.97
     assert np.allclose(np.linalg.norm(n[parts], axis=1), 1.0, atol=1e-3)
+
+
+def test_part_textures_colour_the_parts_not_the_labels(tmp_path):
+    """parts[].texture: an image (one per instance from a folder) or a built-in texture is the
+    base colour on box-projected coordinates; labels stay as without it; a missing one is a
+    one-line error naming the key."""
+    import copy
+    from dataclasses import replace
+
+    import yaml
+    from PIL import Image
+
+    from .conftest import run_cli
+
+    folder = tmp_path / "paint"
+    folder.mkdir()
+    Image.new("RGB", (32, 32), (220, 30, 20)).save(folder / "red.png")
+    Image.new("RGB", (32, 32), (20, 40, 220)).save(folder / "blue.png")
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    for p in raw["parts"]:
+        p["texture"], p["material"] = str(folder), "grey_plastic"
+    path = tmp_path / "tex.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    cfg = load_config(path)
+    r = Renderer.for_config(cfg)
+    try:
+        colours = set()
+        for i in range(3):
+            scene = sample_scene(cfg, i)
+            f = r.render(scene)
+            plain = copy.deepcopy(scene)
+            for o in plain.objects:
+                o.material = replace(o.material, texture=None)
+            assert (f.instance_ids == r.render(plain).instance_ids).all()
+            for o in scene.objects:
+                px = f.rgb[f.instance_ids == o.instance_id].astype(float)
+                if len(px) > 100:
+                    red = "red" in o.material.texture
+                    colours.add(o.material.texture)
+                    assert (px[:, 0].mean() > px[:, 2].mean() + 20) if red else (px[:, 2].mean() > px[:, 0].mean() + 20)
+        assert len(colours) == 2
+        raw["parts"][0]["texture"] = "painted_chipped"
+        path.write_text(yaml.safe_dump(raw))
+        scene = sample_scene(load_config(path), 0)
+        assert {o.material.texture for o in scene.objects if o.category == "nut"} <= {"builtin:painted_chipped"}
+        r.render(scene)
+    finally:
+        r.close()
+    raw["parts"][0]["texture"] = str(tmp_path / "nope.png")
+    path.write_text(yaml.safe_dump(raw))
+    res = run_cli("generate", path, "-o", tmp_path / "out")
+    assert res.exit_code == 2 and "parts[0].texture" in res.output and "not found" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_environment_azimuth_runs_counter_clockwise_from_x(tmp_path):
+    """A mirror sphere seen from straight above shows an environment map's marker at azimuth 0
+    towards world +X and one at azimuth 90 towards +Y (as environments.py documents, and as
+    Cycles maps the same file in docs/reference); rotation_deg turns the map counter-clockwise."""
+    from PIL import Image
+
+    from synth.scene.model import Material
+
+    h, w = 64, 128
+    el = np.pi / 2 - (np.arange(h) + 0.5) / h * np.pi
+    az = (np.arange(w) + 0.5) / w * 2 * np.pi
+    el, az = np.meshgrid(el, az, indexing="ij")
+    img = np.full((h, w, 3), 40, np.uint8)
+    for centre, colour in ((0.0, (255, 0, 0)), (np.pi / 2, (0, 255, 0))):
+        near = (np.abs(np.angle(np.exp(1j * (az - centre)))) < 0.3) & (np.abs(el - 0.5) < 0.3)
+        img[near] = colour
+    Image.fromarray(img).save(tmp_path / "markers.png")
+    cfg = load_config(
+        small_config(
+            tmp_path,
+            parts=[{"mesh": str(MESHES / "distractor_sphere.stl"), "category": "ball", "units": "mm"}],
+            scene={"parts_per_image": 1, "region": [0.001, 0.001]},
+            camera={"distance": 0.08, "elevation_deg": 90, "azimuth_deg": 0, "roll_deg": 0},
+            lighting={"environment": str(tmp_path / "markers.png"), "environment_rotation_deg": 0, "key_lights": {"count": 0}},
+        )
+    )
+    r = Renderer.for_config(cfg)
+    try:
+        for rotation, (want_red, want_green) in ((0.0, ((1, 0), (0, 1))), (90.0, ((0, 1), (-1, 0)))):
+            scene = sample_scene(cfg, 0)
+            scene.environment.rotation_deg = rotation
+            ball = scene.objects[0]
+            ball.material = Material("mirror", (0.95, 0.95, 0.95), 1.0, 0.05)
+            f = r.render(scene)
+            centre = np.array(np.nonzero(f.instance_ids == ball.instance_id)).mean(axis=1)
+            rgb = f.rgb.astype(int)
+            for channel, want in ((0, want_red), (1, want_green)):
+                others = [c for c in range(3) if c != channel]
+                marker = (rgb[..., channel] > rgb[..., others].max(axis=-1) + 25) & (f.instance_ids == ball.instance_id)
+                assert marker.sum() > 5, (rotation, channel)
+                v, u = np.array(np.nonzero(marker)).mean(axis=1) - centre
+                # the image direction of world (x, y): camera looks down -Z; project with the camera
+                R = scene.camera.world_to_camera[:3, :3]
+                d = R @ np.array([*want, 0.0])
+                assert np.dot([u, v], d[:2]) / (np.hypot(u, v) * np.hypot(*d[:2])) > 0.8, (rotation, channel, u, v, d)
+    finally:
+        r.close()

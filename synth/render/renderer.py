@@ -31,10 +31,10 @@ from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
 )
 
 from ..assets import load_mesh  # noqa: E402
-from ..environments import environment_image, white_radiance  # noqa: E402
+from ..environments import white_radiance, with_floor  # noqa: E402
 from ..scene.model import Scene  # noqa: E402
 from ..sensor import source_pixels, warp_bilinear, warp_nearest  # noqa: E402
-from ..textures import TILE_M, box_uv, finish_texture, srgb_to_linear, support_texture  # noqa: E402
+from ..textures import FINISH_TILE_M, TILE_M, box_uv, finish_texture, load_image, srgb_to_linear, support_texture  # noqa: E402
 from . import shadows as sh  # noqa: E402
 from .camera import apply_camera, linear_depth  # noqa: E402
 from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
@@ -77,9 +77,9 @@ def _patch(obj, combined: bool) -> pv.PolyData:
     return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
 
 
-def _with_uv(pd: pv.PolyData) -> pv.PolyData:
+def _with_uv(pd: pv.PolyData, tile: float) -> pv.PolyData:
     """Add box-projected texture coordinates (see textures.box_uv) and tangents (for anisotropy)."""
-    uv = box_uv(np.asarray(pd.points), np.asarray(pd.point_data["Normals"]))
+    uv = box_uv(np.asarray(pd.points), np.asarray(pd.point_data["Normals"]), tile)
     pd.active_texture_coordinates = uv
     t = vtkPolyDataTangents()
     t.SetInputData(pd)
@@ -87,6 +87,13 @@ def _with_uv(pd: pv.PolyData) -> pv.PolyData:
     t.Update()
     out = pv.wrap(t.GetOutput())
     return out
+
+
+def _tile(mat) -> float | None:
+    """Texture tile size (metres) a material needs on its part, or None: no texture coordinates."""
+    if mat.texture is not None:
+        return mat.texture_size
+    return FINISH_TILE_M if mat.finish is not None else None
 
 
 def _set_albedo(pd: pv.PolyData, base_color) -> None:
@@ -147,7 +154,7 @@ class Renderer:
         self._normals_plotter: pv.Plotter | None = None
         self._meshes: dict[tuple[str, str], pv.PolyData] = {}
         self._mappers: dict[tuple[str, str, str], vtkPolyDataMapper] = {}
-        self._env: dict[str, vtkRenderer] = {}  # one renderer per environment keeps its prefiltered maps
+        self._env: dict[tuple, vtkRenderer] = {}  # one renderer per (environment, floor) keeps its prefiltered maps
         self._current = self.rgb.renderer
         self._actors: list[tuple[vtkRenderer, vtkActor]] = []
         self._lights: list[vtkLight] = []
@@ -177,45 +184,54 @@ class Renderer:
             self._meshes[key] = pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False)
         return self._meshes[key]
 
-    def _mapper(self, window: str, path: str, units: str) -> vtkPolyDataMapper:
-        """One mapper per mesh and window; "rgb_tex" draws the variant with texture coordinates."""
-        key = (window, path, units)
+    def _mapper(self, window: str, path: str, units: str, tile: float | None = None) -> vtkPolyDataMapper:
+        """One mapper per mesh and window; with `tile`, the variant with texture coordinates."""
+        key = (window, path, units, tile)
         if key not in self._mappers:
             m = vtkPolyDataMapper()
-            m.SetInputData(self._textured(path, units) if window == "rgb_tex" else self._polydata(path, units))
+            m.SetInputData(self._textured(path, units, tile) if tile else self._polydata(path, units))
             m.ScalarVisibilityOff()
             m.StaticOn()
             self._mappers[key] = m
         return self._mappers[key]
 
-    def _environment(self, name: str) -> vtkRenderer:
-        """The RGB renderer lit by environment `name`; prefiltering an environment costs about a
-        second, so each keeps its own renderer and switching environments is free."""
-        if name not in self._env:
-            tex = _texture(environment_image(name))
+    def _environment(self, name: str, floor: float | None = None, sky: float = 1.0) -> vtkRenderer:
+        """The RGB renderer lit by environment `name` over a support of radiance `floor`;
+        prefiltering a map costs most of a second, so each keeps its own renderer (switching is
+        free) and all share one BRDF table."""
+        key = (name, floor, sky)
+        if key not in self._env:
+            # VTK (up = +Z, right = +X) reads column 0 of an equirectangular map as azimuth 180 deg
+            # and runs clockwise seen from above; the maps start at +X and run counter-clockwise
+            img = with_floor(name, floor, sky)[:, ::-1]
+            tex = _texture(np.ascontiguousarray(np.roll(img, img.shape[1] // 2, axis=1)))
             tex.SetColorModeToDirectScalars()
             ren = vtkRenderer()
             ren.UseImageBasedLightingOn()
             ren.SetEnvironmentTexture(tex, False)
             ren.SetEnvironmentUp(0.0, 0.0, 1.0)
+            if self._env:
+                ren.SetEnvMapLookupTable(next(iter(self._env.values())).GetEnvMapLookupTable())
             ren.AutomaticLightCreationOff()
             ren.DrawOff()
             self.rgb.ren_win.AddRenderer(ren)
-            self._env[name] = ren
-        return self._env[name]
+            self._env[key] = ren
+        return self._env[key]
 
-    def _textured(self, path: str, units: str) -> pv.PolyData:
-        """The cached mesh with box-projected texture coordinates and tangents, for finishes."""
-        key = (path, units, "tex")
+    def _textured(self, path: str, units: str, tile: float) -> pv.PolyData:
+        """The cached mesh with box-projected texture coordinates (tiles of `tile` metres) and
+        tangents, for finishes and textures."""
+        key = (path, units, tile)
         if key not in self._meshes:
-            self._meshes[key] = _with_uv(self._polydata(path, units).copy())
+            self._meshes[key] = _with_uv(self._polydata(path, units).copy(), tile)
         return self._meshes[key]
 
-    def _rest(self, obj, textured: bool = False) -> pv.PolyData:
+    def _rest(self, obj, tile: float | None) -> pv.PolyData:
         """The host faces no defect touched, cut from the cached mesh. It shares the cached mesh's
         point arrays (normals, texture coordinates, tangents), so VTK's buffer cache reuses their
         uploads; only indices change."""
-        cached = self._textured(obj.mesh_path, obj.units) if textured else self._polydata(obj.mesh_path, obj.units)
+        textured = tile is not None
+        cached = self._textured(obj.mesh_path, obj.units, tile) if textured else self._polydata(obj.mesh_path, obj.units)
         cells = cached.faces.reshape(-1, 4)[obj.geometry.host_faces]
         pd = pv.PolyData()
         pd.SetPoints(cached.GetPoints())
@@ -239,6 +255,19 @@ class Renderer:
         key = f"finish:{kind}"
         if key not in self._textures:
             self._textures[key] = _texture(finish_texture(kind))
+        return self._textures[key]
+
+    def _image_texture(self, path: str) -> vtkTexture:
+        """A user's colour texture (sRGB image), a few kept on the GPU."""
+        key = "part:" + path
+        if key not in self._textures:
+            held = [k for k in self._textures if k.startswith("part:")]
+            if len(held) >= 16:
+                for k in held:
+                    del self._textures[k]
+            tex = _texture(load_image(path))
+            tex.UseSRGBColorSpaceOn()
+            self._textures[key] = tex
         return self._textures[key]
 
     def _support_texture(self, kind: str) -> vtkTexture | None:
@@ -301,7 +330,14 @@ class Renderer:
             self._current = ren
 
     def _add(
-        self, ren: vtkRenderer, window: str, path: str, units: str, pose: np.ndarray, edited: pv.PolyData | None = None
+        self,
+        ren: vtkRenderer,
+        window: str,
+        path: str,
+        units: str,
+        pose: np.ndarray,
+        edited: pv.PolyData | None = None,
+        tile: float | None = None,
     ) -> vtkActor:
         actor = vtkActor()
         if edited is not None:  # a mesh edited by defects: this frame only
@@ -315,7 +351,7 @@ class Renderer:
                 mapper.SetInputData(self._support_polydata(float(units)))
                 mapper.ScalarVisibilityOff()
         else:
-            mapper = self._mapper(window, path, units)
+            mapper = self._mapper(window, path, units, tile)
         actor.SetMapper(mapper)
         m = pv.vtkmatrix_from_array(pose)
         actor.SetUserMatrix(m)
@@ -344,24 +380,25 @@ class Renderer:
         a pass of their own."""
         self._clear()
         self._combined = len(scene.objects) < 2**16 and max((d.defect_id for d in scene.defects), default=0) < 2**8
-        self._use(self._environment(scene.environment.name))
+        self._use(self._environment(scene.environment.name, scene.environment.floor, scene.environment.sky))
         sup = scene.support
         support_pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
         items = []
         for o in scene.objects:
-            tex = o.material.finish is not None
+            tile = _tile(o.material)
             if o.geometry is None:
                 items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, None, "part"))
             else:  # the host's untouched faces from the cached mesh, and the re-shaded patch
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o, tex), "part"))
+                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o, tile), "part"))
                 patch = _patch(o, self._combined)
                 items.append(
-                    (o.mesh_path, o.units, o.pose, o.material, o.instance_id, _with_uv(patch) if tex else patch, "patch")
+                    (o.mesh_path, o.units, o.pose, o.material, o.instance_id, _with_uv(patch, tile) if tile else patch, "patch")
                 )
         items.append(("support", repr(sup.size), support_pose, sup.material, 0, None, "support"))
         self._label_actors = []
         for path, units, pose, mat, iid, edited, role in items:
-            a = self._add(self._current, "rgb_tex" if role != "support" and mat.finish else "rgb", path, units, pose, edited)
+            tile = _tile(mat) if role != "support" else None
+            a = self._add(self._current, "rgb", path, units, pose, edited, tile)
             p = a.GetProperty()
             p.SetInterpolationToPBR()
             if edited is not None and "albedo_mult" in edited.point_data:  # the defects' tints
@@ -380,6 +417,9 @@ class Renderer:
             if role != "support" and mat.finish is not None:  # the finish modulates roughness
                 p.SetORMTexture(self._finish_texture(mat.finish))
                 p.SetAnisotropy(mat.anisotropy)
+            if role != "support" and mat.texture is not None:  # the image is the base colour
+                p.SetBaseColorTexture(self._image_texture(mat.texture))
+                p.SetColor(1.0, 1.0, 1.0)
             if role == "support" and sup.kind == "backlight":  # a lit diffuser: it emits, it is not lit
                 p.SetInterpolationToFlat()
                 p.SetLighting(False)
@@ -574,7 +614,7 @@ class Renderer:
         small[coarse[::s, ::s]] = 1.0 - blocked
         factor = np.repeat(np.repeat(small, s, axis=0), s, axis=1)[: ids.shape[0], : ids.shape[1]]
         px_per_m = scene.camera.K[0, 0] / max(float(np.median(z[coarse])), 1e-3)
-        sh.apply_shadow(rgb, mask, factor, softness_px=min(5.0, max(1.2, 0.0015 * px_per_m)))
+        sh.apply_shadow(rgb, mask, factor, min(5.0, max(1.2, 0.0015 * px_per_m)), self._tone_mapping)
 
     def _light_depth(self, view: np.ndarray, proj: np.ndarray) -> np.ndarray:
         """Depth buffer of the parts seen from a light (row 0 at the top)."""

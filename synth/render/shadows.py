@@ -15,7 +15,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from ..scene.model import Light, Scene
-from ..textures import srgb_to_linear
+from .tone import scale_display
 
 
 def light_view(light: Light, centre: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -106,13 +106,11 @@ def light_shares(scene: Scene, points: np.ndarray, env_white: float) -> list[np.
     return [p / total for p in parts]
 
 
-def apply_shadow(rgb: np.ndarray, mask: np.ndarray, factor: np.ndarray, softness_px: float) -> None:
-    """Scale the radiance of the pixels in `mask` by `factor` (an image), in linear light, in
-    place; the factor is blurred a little first: real lights have a size, so shadow edges are soft."""
+def apply_shadow(rgb: np.ndarray, mask: np.ndarray, factor: np.ndarray, softness_px: float, tone_mapping: bool) -> None:
+    """Scale the radiance of the pixels in `mask` by `factor` (an image), in linear light (back
+    through the renderer's tone curve), in place; the factor is blurred a little first: real
+    lights have a size, so shadow edges are soft."""
     if softness_px > 0:
         factor = gaussian_filter(factor, softness_px, mode="nearest")
     mask = mask & (factor < 0.998)  # only shadowed pixels change
-    c = rgb[mask].astype(np.float32) / 255.0
-    lin = srgb_to_linear(c) * factor[mask][:, None]
-    out = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(np.maximum(lin, 0), 1 / 2.4) - 0.055)
-    rgb[mask] = np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+    rgb[mask] = scale_display(rgb[mask], factor[mask], tone_mapping)

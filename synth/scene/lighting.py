@@ -93,13 +93,26 @@ def sample_environment(cfg: LightingCfg, rng: np.random.Generator) -> Environmen
     )
 
 
-def metered_exposure(env: Environment, lights: list[Light]) -> float:
-    """Auto exposure as a camera meters a white card on the table: the card's radiance from the
-    environment plus each key light (a Lambertian surface gets I cos(theta) / pi from a light of
-    intensity I) is mapped to 1, so bright rigs do not wash the image out and dim ones are lifted."""
+def white_card(env: Environment, lights: list[Light]) -> float:
+    """Radiance of a white Lambertian card on the table: the environment's share plus each key
+    light's (a Lambertian surface gets I cos(theta) / pi from a light of intensity I)."""
     white = white_radiance(env.name)
     for light in lights:
         d = np.asarray(light.position) - np.asarray(light.focal_point)
         cos = max(0.0, float(d[2] / np.linalg.norm(d)))
         white += light.intensity * cos / np.pi
-    return env.exposure / max(white, 1e-6)
+    return white
+
+
+def metered_exposure(env: Environment, lights: list[Light]) -> float:
+    """Auto exposure as a camera meters a white card on the table: the card's radiance is mapped
+    to 1, so bright rigs do not wash the image out and dim ones are lifted."""
+    return env.exposure / max(white_card(env, lights), 1e-6)
+
+
+def floor_radiance(env: Environment, lights: list[Light], albedo: tuple[float, float, float]) -> float:
+    """Radiance of the lit support (this nominal albedo, as grey): what the parts see below the
+    horizon, reflected in their sides and as light from below. Rounded to whole stops, so that a
+    renderer prefilters a handful of maps per environment (each costs about a second)."""
+    grey = float(np.dot(albedo, (0.2126, 0.7152, 0.0722))) * white_card(env, lights)
+    return float(2.0 ** round(np.log2(max(grey, 1e-4))))

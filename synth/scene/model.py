@@ -17,6 +17,8 @@ class Material:
     roughness: float
     finish: str | None = None  # surface finish texture (machined, brushed, cast): roughness varies across it
     anisotropy: float = 0.0  # brushed metal stretches highlights across the brushing direction
+    texture: str | None = None  # an image file: the base colour, box-projected in tiles of texture_size metres
+    texture_size: float = 0.03
 
 
 @dataclass
@@ -84,6 +86,8 @@ class Environment:
     name: str  # built-in name or a file path
     rotation_deg: float
     exposure: float
+    floor: float | None = None  # grey radiance below the horizon (the lit support), or None: the map's own ground
+    sky: float = 1.0  # scale of the map above the horizon (a dimmed room for a back light)
 
 
 @dataclass

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..assets import load_mesh
 from ..config import Config
-from ..environments import BUILTIN
-from ..textures import TILE_M, background_images
+from ..environments import BUILTIN, white_radiance
+from ..textures import PART_TEXTURES, TILE_M, background_images
 from .bin import Pile
 from .camera import sample_camera
 from .defects import sample_defects
-from .lighting import metered_exposure, rig_lights, sample_environment, sample_lights
+from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
 from .materials import SUPPORTS, sample_material
 from .model import Scene, SceneObject, Support
 from .placement import place_part, rotation_z
+
+
+def part_textures(cfg: Config, texture: str) -> list[str]:
+    """The images a part's `texture` names: a built-in ("builtin:<name>"), a file or a folder's images."""
+    if texture in PART_TEXTURES:
+        return ["builtin:" + texture]
+    return background_images(str(cfg.resolve_path(texture)))
 
 
 def frame_rng(seed: int, frame_index: int) -> np.random.Generator:
@@ -62,6 +71,10 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         path = cfg.resolve_path(part.mesh)
         pose = place(load_mesh(path, part.units))
         material = sample_material(str(part.material.sample(rng)), rng)
+        if part.texture:  # a built-in texture or the user's image as the base colour (one drawn from a folder)
+            images = part_textures(cfg, part.texture)
+            image = images[int(rng.integers(len(images)))] if len(images) > 1 else images[0]
+            material = replace(material, texture=image, texture_size=part.texture_size)
         if pose is None:
             notes.append(f"frame {frame_index}: no room for another {part.category}; placed {len(objects)} of {n} parts")
             continue
@@ -125,15 +138,22 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     env = sample_environment(cfg.lighting, rng)
     if env.name not in BUILTIN:
         env.name = str(cfg.resolve_path(env.name))
-    if cfg.lighting.auto_exposure:
+    back_lit = cfg.lighting.rig is not None and cfg.lighting.rig.type == "back"
+    if back_lit:  # a dim room, three stops under the panel; exposed for the panel (radiance 1)
+        env.sky = round(1.0 / (8.0 * white_radiance(env.name)), 4)
+        env.floor = 1.0
+        env.exposure *= 2.0 if cfg.lighting.auto_exposure else 1.0
+    elif cfg.lighting.auto_exposure:
         env.exposure = metered_exposure(env, lights)
     support_kind = str(cfg.scene.support.material.sample(rng))
     material_kind = support_kind
     if cfg.scene.support.images:  # a photo as the support's texture
         photos = background_images(str(cfg.resolve_path(cfg.scene.support.images)))
         support_kind, material_kind = "image:" + photos[int(rng.integers(len(photos)))], "photo"
-    if cfg.lighting.rig is not None and cfg.lighting.rig.type == "back":
+    if back_lit:
         support_kind = material_kind = "backlight"
+    else:
+        env.floor = floor_radiance(env, lights, SUPPORTS[material_kind][0])
     support_pose = rotation_z(rng.uniform(0.0, 2.0 * np.pi))
     support_pose[:2, 3] = rng.uniform(-TILE_M, TILE_M, 2)
     support = Support(
