@@ -212,6 +212,9 @@ class Renderer:
             ren.SetEnvironmentUp(0.0, 0.0, 1.0)
             if self._env:
                 ren.SetEnvMapLookupTable(next(iter(self._env.values())).GetEnvMapLookupTable())
+            # 256 samples per texel halve the prefiltering time of VTK's 512 (0.55 s instead of 1.1 s
+            # at 640x480); the frame changes by 0.5/255 on average
+            ren.GetEnvMapPrefiltered().SetPrefilterMaxSamples(256)
             ren.AutomaticLightCreationOff()
             ren.DrawOff()
             self.rgb.ren_win.AddRenderer(ren)
