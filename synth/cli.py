@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,16 @@ app = typer.Typer(
     help="Synthetic training data for industrial vision: CAD parts -> PBR renders -> exact COCO labels.",
 )
 _state = {"debug": False}
+
+
+class OnError(StrEnum):
+    stop = "stop"
+    skip = "skip"
+
+
+class Backend(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 @app.callback()
@@ -55,22 +66,47 @@ def generate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous dataset in OUT")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="finish an interrupted run in OUT")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
-    workers: Annotated[int, typer.Option("-w", "--workers", min=1, help="processes rendering in parallel (same output)")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option("-w", "--workers", min=1, help="processes rendering in parallel, same output (default: all cores)"),
+    ] = None,
+    shard: Annotated[str | None, typer.Option("--shard", help="only shard I of N (1-based); see synth merge")] = None,
+    on_error: Annotated[
+        OnError, typer.Option("--on-error", help="a frame that fails twice: stop the run, or skip it and go on")
+    ] = OnError.stop,
+    backend: Annotated[
+        Backend, typer.Option("--backend", help="local processes, or Ray (pip install 'synth\\[ray]')")
+    ] = Backend.local,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray)")] = None,
 ) -> None:
     """Generate a dataset: images, COCO annotations, resolved config and a dataset card."""
     from .runner import generate as run
+    from .workers import default_workers
 
     try:
         cfg = _load(config, set_, seed, n)
         out = out or Path("output") / cfg.name
-        summary = run(cfg, out, overwrite=overwrite, resume=resume, progress=not quiet, workers=workers)
+        summary = run(
+            cfg,
+            out,
+            overwrite=overwrite,
+            resume=resume,
+            progress=not quiet,
+            workers=workers or default_workers(),
+            on_error=on_error.value,
+            shard=_shard(shard),
+            backend=backend.value,
+            address=address,
+        )
     except SynthError as e:
         _fail(e)
     except KeyboardInterrupt:
         typer.echo(
             f"\ninterrupted; finished frames are kept. Resume with: synth generate {config} -o {out} --resume"
             + (f" --seed {seed}" if seed is not None else "")
-            + (f" -n {n}" if n is not None else ""),
+            + (f" -n {n}" if n is not None else "")
+            + (f" --shard {shard}" if shard else "")
+            + "".join(f" --set {s}" for s in set_ or []),
             err=True,
         )
         raise typer.Exit(130) from None
@@ -78,10 +114,40 @@ def generate(
     rate = summary.rendered / summary.seconds if summary.seconds > 0 else 0.0
     if summary.notes:
         typer.echo(f"note: {len(summary.notes)} frame(s) had no room for every part and hold fewer ({summary.notes[0]})")
+    for i, reason in summary.failed.items():
+        typer.echo(f"warning: frame {i} failed twice and is left out ({reason})", err=True)
     typer.echo(
         f"{sum(summary.images.values())} images ({', '.join(f'{k} {v}' for k, v in summary.images.items())}), "
         f"{summary.annotations} annotations ({per_cat}) in {summary.seconds:.1f} s ({rate:.2f} images/s) -> {summary.out}"
     )
+
+
+@app.command()
+def merge(
+    out: Annotated[Path, typer.Argument(help="folder for the merged dataset")],
+    shards: Annotated[list[Path], typer.Argument(help="shard folders made with synth generate --shard I/N")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous dataset in OUT")] = False,
+) -> None:
+    """Join the shards of one run into a single dataset (same as one run of all frames)."""
+    from .writers.merge import merge_shards
+
+    try:
+        stats = merge_shards(out, shards, overwrite)
+    except SynthError as e:
+        _fail(e)
+    typer.echo(
+        f"{sum(stats['images'].values())} images ({', '.join(f'{k} {v}' for k, v in stats['images'].items())}), "
+        f"{stats['annotations']} annotations from {len(shards)} shard(s) -> {out}"
+    )
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    i, sep, n = text.partition("/")
+    if not (sep and i.isdigit() and n.isdigit()) or not 1 <= int(i) <= int(n):
+        raise SynthError(f"--shard {text}: expected I/N with 1 <= I <= N, e.g. --shard 2/8")
+    return int(i), int(n)
 
 
 @app.command()
@@ -166,12 +232,14 @@ def bench(
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
     defects: Annotated[bool, typer.Option(help="also time the same scene with defects")] = True,
     features: Annotated[bool, typer.Option(help="also time each realism feature (lens, sensor, amodal, depth, rigs)")] = False,
+    stages: Annotated[bool, typer.Option(help="also time each stage of a frame, one after another")] = False,
+    scaling: Annotated[bool, typer.Option(help="also time workers pinned to 1 or all cores, 640x480 and 1920x1200")] = False,
 ) -> None:
     """Throughput and memory benchmark: end-to-end vs bare RGB render, defects, realism features, RSS over a long run."""
     from .tools.bench import run_bench
 
     try:
-        run_bench(_load(config, set_), n, rss_frames, out, defects, features)
+        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling)
     except SynthError as e:
         _fail(e)
 

@@ -6,13 +6,12 @@ per frame make an interrupted run resumable, and the final files appear atomical
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +40,7 @@ class Summary:
     seconds: float
     rendered: int
     notes: list[str] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # frames left out (on_error="skip"), with the reason
 
 
 def preload(cfg: Config) -> None:
@@ -100,6 +100,8 @@ def prepare_output(out: Path, overwrite: bool, resume: bool, config_text: str) -
                 raise SynthError(f"{out}: no interrupted run to resume here")
             if old.read_text() != config_text:
                 raise SynthError(f"{out}: the interrupted run used another config or seed; --resume needs the same ones")
+            for tmp in out.rglob(".*.tmp*"):  # files a killed run was writing
+                tmp.unlink()
             return True
         if not overwrite:
             raise SynthError(f"{out}: output folder is not empty (use --overwrite to replace it, or --resume)")
@@ -130,18 +132,28 @@ def generate(
     renderer=None,
     on_frame: Callable[[int], None] | None = None,
     workers: int = 1,
+    on_error: str = "stop",
+    shard: tuple[int, int] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> Summary:
     """Generate `cfg.num_images` frames into `out` (seed and count already set on `cfg`), in this
-    process or in `workers` processes (the same bytes either way).
+    process (workers=1), in `workers` local processes, or on a Ray cluster; the same bytes every way.
+    `shard` = (I, N) makes only the I-th of N blocks of frames (1-based), a dataset of its own
+    that `synth merge` joins with the others. `on_error`: "stop" or "skip" a frame that fails twice.
     `on_frame(k)` is called when the k-th frame of this run is on disk (the benchmark samples memory there)."""
+    from .workers import cores
+
+    os.environ.setdefault("LP_NUM_THREADS", str(cores()))  # llvmpipe: the cores this process may use (taskset)
     from .render import Renderer
 
     text = resolved_config_text(cfg)
     preload(cfg)
-    resuming = prepare_output(out, overwrite, resume, text)
+    frames = shard_frames(cfg.num_images, shard)
+    resuming = prepare_output(out, overwrite, resume, text + (f"# shard {shard[0]}/{shard[1]}\n" if shard else ""))
     categories = cfg.categories()
     cat_ids = {c["name"]: c["id"] for c in categories}
-    todo = [i for i in range(cfg.num_images) if not (resuming and coco.frame_record_path(out, i).is_file())]
+    todo = [i for i in frames if not (resuming and coco.frame_record_path(out, i).is_file())]
     for split in cfg.splits:
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         if cfg.defects.masks and cfg.defects.enabled():
@@ -149,14 +161,14 @@ def generate(
         for folder, on in (("depth", cfg.outputs.depth), ("semantic", cfg.outputs.semantic), ("normals", cfg.outputs.normals)):
             if on:
                 (out / folder / split).mkdir(parents=True, exist_ok=True)
-    parallel = workers > 1 and renderer is None and len(todo) > 1
+    parallel = (workers > 1 or backend == "ray") and renderer is None and len(todo) > 1
     own = renderer is None and not parallel
     renderer = renderer or (None if parallel else Renderer.for_config(cfg))
     t0 = time.perf_counter()
     finished = 0
     bar = tqdm(
-        total=cfg.num_images,
-        initial=cfg.num_images - len(todo),
+        total=len(frames),
+        initial=len(frames) - len(todo),
         unit="img",
         disable=not progress,
         desc=cfg.name,
@@ -170,18 +182,27 @@ def generate(
         if on_frame:
             on_frame(finished)
 
+    failed: dict[int, str] = {}
     try:
-        if parallel:
-            notes = _run_workers(cfg, out, todo, workers, tick)
+        if parallel and backend == "ray":
+            from .ray_backend import run_ray
+
+            by_frame = run_ray(cfg, out, todo, workers, tick, address)
+        elif parallel:
+            from .workers import run_pool
+
+            by_frame, failed = run_pool(cfg, out, todo, workers, tick, on_error)
         else:
-            notes = _run_here(cfg, out, todo, renderer, cat_ids, tick)
+            by_frame = _run_here(cfg, out, todo, renderer, cat_ids, tick)
+        notes = [n for i in sorted(by_frame) for n in by_frame[i]]
     except OSError as e:
         raise SynthError(f"{out}: writing failed ({e.strerror or e}); fix it and rerun with --resume") from None
     finally:
         bar.close()
         if own:
             renderer.close()
-    stats = coco.merge(out, cfg.num_images, cfg.splits, categories, f"synth dataset '{cfg.name}'")
+    done = [i for i in frames if i not in failed]
+    stats = coco.merge(out, done, cfg.splits, categories, f"synth dataset '{cfg.name}'")
     if cfg.outputs.bop:
         export_bop(out, cfg)
     write_atomic(out / "config.yaml", text.encode())
@@ -194,17 +215,30 @@ def generate(
         annotations=stats["annotations"],
         annotations_per_category=stats["annotations_per_category"],
         seconds=seconds,
-        rendered=len(todo),
+        rendered=len(todo) - len(failed),
         notes=notes,
+        failed=failed,
     )
 
 
-def _run_here(cfg: Config, out: Path, todo: list[int], renderer, cat_ids: dict[str, int], tick: Callable[[], None]) -> list[str]:
+def shard_frames(num_images: int, shard: tuple[int, int] | None) -> list[int]:
+    """The frames of shard (I, N): the I-th of N contiguous blocks, 1-based; all frames without one."""
+    if shard is None:
+        return list(range(num_images))
+    i, n = shard
+    if not 1 <= i <= n:
+        raise SynthError(f"--shard {i}/{n}: I must be between 1 and N")
+    return list(range((i - 1) * num_images // n, i * num_images // n))
+
+
+def _run_here(
+    cfg: Config, out: Path, todo: list[int], renderer, cat_ids: dict[str, int], tick: Callable[[], None]
+) -> dict[int, list[str]]:
     """Frames in this process: the next scene is sampled while this one renders, and encoding and
-    writing overlap the next render. Returns the notes in frame order."""
+    writing overlap the next render. Returns the notes per frame."""
     from .scene import sample_scene
 
-    notes: list[str] = []
+    notes: dict[int, list[str]] = {}
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(max_workers=1) as io_pool, ThreadPoolExecutor(max_workers=1) as sampler:
         ahead = deque(sampler.submit(sample_scene, cfg, i) for i in todo[:1])
@@ -213,8 +247,8 @@ def _run_here(cfg: Config, out: Path, todo: list[int], renderer, cat_ids: dict[s
                 ahead.append(sampler.submit(sample_scene, cfg, todo[k + 1]))
             scene = ahead.popleft().result()
             frame = expose(cfg, scene, renderer, i)
-            notes += scene.notes
-            pending.append(io_pool.submit(_write_frame, *_frame_outputs(cfg, out, scene, frame, i, cat_ids)))
+            notes[i] = scene.notes
+            pending.append(io_pool.submit(write_frame, *frame_outputs(cfg, out, scene, frame, i, cat_ids)))
             while len(pending) > 2:
                 pending.popleft().result()
                 tick()
@@ -224,8 +258,8 @@ def _run_here(cfg: Config, out: Path, todo: list[int], renderer, cat_ids: dict[s
     return notes
 
 
-def _frame_outputs(cfg: Config, out: Path, scene, frame, i: int, cat_ids: dict[str, int]) -> tuple:
-    """Everything `_write_frame` writes for frame i: image, label maps, depth, records."""
+def frame_outputs(cfg: Config, out: Path, scene, frame, i: int, cat_ids: dict[str, int]) -> tuple:
+    """Everything `write_frame` writes for frame i: image, label maps, depth, records."""
     split = coco.split_of(i, cfg.splits)
     name = f"{i:06d}.{'png' if cfg.image.format == 'png' else 'jpg'}"
     image = image_record(scene, name)
@@ -237,54 +271,6 @@ def _frame_outputs(cfg: Config, out: Path, scene, frame, i: int, cat_ids: dict[s
     if frame.normals is not None:  # 8-bit (n + 1) / 2, black where nothing is
         maps["normals"] = np.nan_to_num(np.rint((frame.normals + 1) * 127.5), nan=0).astype(np.uint8)
     return out, cfg, frame.rgb, maps, depth, split, name, image, anns, scene.notes, i
-
-
-_WORKER: dict = {}
-
-
-def _worker_start(raw: dict, base_dir: str, out: str, threads: int) -> None:
-    """In each worker process (spawned, so its EGL context is its own): llvmpipe renders with
-    `threads` threads, and one renderer serves every frame the worker gets."""
-    os.environ["LP_NUM_THREADS"] = str(threads)
-    from .config import config_from_dict
-    from .render import Renderer
-
-    cfg = config_from_dict(raw, base_dir=Path(base_dir))
-    cat_ids = {c["name"]: c["id"] for c in cfg.categories()}
-    _WORKER.update(cfg=cfg, out=Path(out), cat_ids=cat_ids, renderer=Renderer.for_config(cfg))
-
-
-def _worker_frame(i: int) -> list[str]:
-    """Make and write frame i in a worker; returns its notes."""
-    from .scene import sample_scene
-
-    w = _WORKER
-    scene = sample_scene(w["cfg"], i)
-    frame = expose(w["cfg"], scene, w["renderer"], i)
-    _write_frame(*_frame_outputs(w["cfg"], w["out"], scene, frame, i, w["cat_ids"]))
-    return scene.notes
-
-
-def _run_workers(cfg: Config, out: Path, todo: list[int], workers: int, tick: Callable[[], None]) -> list[str]:
-    """Frames spread over `workers` processes; each writes its frames itself (atomically, the
-    record last), so the dataset is the same bytes as a serial run. Returns the notes in frame order."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    raw = cfg.model_dump(mode="json")
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_worker_start, initargs=(raw, str(cfg.base_dir), str(out), threads)
-    )
-    notes: dict[int, list[str]] = {}
-    try:
-        futures = {pool.submit(_worker_frame, i): i for i in todo}
-        for fut in as_completed(futures):
-            notes[futures[fut]] = fut.result()
-            tick()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return [n for i in sorted(notes) for n in notes[i]]
 
 
 def expose(cfg: Config, scene, renderer, i: int):
@@ -334,7 +320,7 @@ def annotate_scene(cfg: Config, scene, frame, image: dict, cat_ids: dict[str, in
     return anns, maps
 
 
-def _write_frame(
+def write_frame(
     out: Path, cfg: Config, rgb, maps: dict, depth, split: str, name: str, image: dict, anns: list[dict], notes: list[str], i: int
 ) -> None:
     data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)

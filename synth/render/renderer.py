@@ -13,6 +13,7 @@ Meshes are converted and uploaded once per process (one mapper per mesh and wind
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, replace
 
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
@@ -89,6 +90,18 @@ def _with_uv(pd: pv.PolyData, tile: float) -> pv.PolyData:
     return out
 
 
+ENV_ROWS = 128  # VTK prefilters at the map's height: 128 rows cost a fifth of 256, and change a frame by 0.2/255
+
+
+def _env_size(img: np.ndarray) -> np.ndarray:
+    """The map averaged down to about ENV_ROWS rows (radiance kept: box means)."""
+    k = img.shape[0] // ENV_ROWS
+    if k < 2:
+        return img
+    h, w = img.shape[0] // k * k, img.shape[1] // k * k
+    return img[:h, :w].reshape(h // k, k, w // k, k, 3).mean(axis=(1, 3), dtype=np.float32)
+
+
 def _tile(mat) -> float | None:
     """Texture tile size (metres) a material needs on its part, or None: no texture coordinates."""
     if mat.texture is not None:
@@ -163,6 +176,7 @@ class Renderer:
         self._support: dict[float, pv.PolyData] = {}
         self._textures: dict[str, vtkTexture | None] = {}
         self._texture_mean: dict[str, float] = {}
+        self.timings: dict[str, float] = {}  # seconds per stage of the last render (the benchmark reads them)
 
     @classmethod
     def for_config(cls, cfg) -> Renderer:
@@ -203,7 +217,7 @@ class Renderer:
         if key not in self._env:
             # VTK (up = +Z, right = +X) reads column 0 of an equirectangular map as azimuth 180 deg
             # and runs clockwise seen from above; the maps start at +X and run counter-clockwise
-            img = with_floor(name, floor, sky)[:, ::-1]
+            img = _env_size(with_floor(name, floor, sky))[:, ::-1]
             tex = _texture(np.ascontiguousarray(np.roll(img, img.shape[1] // 2, axis=1)))
             tex.SetColorModeToDirectScalars()
             ren = vtkRenderer()
@@ -212,8 +226,7 @@ class Renderer:
             ren.SetEnvironmentUp(0.0, 0.0, 1.0)
             if self._env:
                 ren.SetEnvMapLookupTable(next(iter(self._env.values())).GetEnvMapLookupTable())
-            # 256 samples per texel halve the prefiltering time of VTK's 512 (0.55 s instead of 1.1 s
-            # at 640x480); the frame changes by 0.5/255 on average
+            # 256 samples per texel halve the prefiltering time of VTK's 512; a frame changes by 0.5/255
             ren.GetEnvMapPrefiltered().SetPrefilterMaxSamples(256)
             ren.AutomaticLightCreationOff()
             ren.DrawOff()
@@ -523,9 +536,13 @@ class Renderer:
     def _render(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False, normals: bool = False) -> Frame:
         casting = any(lt.shadow for lt in scene.lights) and scene.support.kind != "backlight"  # a lit panel takes no shadow
         cast = bool(scene.shadows and scene.objects and casting)
+        t = [time.perf_counter()]
         near, far = self._setup(scene, with_labels=ids or cast, normals=normals)
+        t.append(time.perf_counter())
         self.rgb.ren_win.Render()
         rgb = read_rgb(self.rgb.ren_win, self.width, self.height)
+        t.append(time.perf_counter())
+        self.timings = {"scene setup": t[1] - t[0], "RGB pass": t[2] - t[1]}
         if not (ids or cast):
             return Frame(rgb=rgb, instance_ids=None, depth=None)
         self.labels.ren_win.Render()
@@ -540,8 +557,12 @@ class Renderer:
                 id_map, defect_map = id_map & 0xFFFF, id_map >> 16
             else:
                 defect_map = self._defect_pass()
+        t.append(time.perf_counter())
+        self.timings["label passes"] = t[3] - t[2]
         if cast:
             self._cast_shadows(scene, rgb, id_map, z)
+        t.append(time.perf_counter())
+        self.timings["cast shadows"] = t[4] - t[3]
         n = self._normals_pass() if normals else None
         return Frame(
             rgb=rgb,

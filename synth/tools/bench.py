@@ -23,6 +23,8 @@ import psutil
 
 from .. import __version__
 from ..config import Config, config_from_dict
+from .scaling import scaling as scaling_rows
+from .scaling import scaling_table, stage_times, stages_table
 
 
 def _with(cfg: Config, **kw) -> Config:
@@ -99,7 +101,16 @@ def feature_costs(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
     return {"baseline": (before + after) / 2, **costs}
 
 
-def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = True, features: bool = False) -> dict:
+def run_bench(
+    cfg: Config,
+    n: int,
+    rss_frames: int,
+    out: Path,
+    defects: bool = True,
+    features: bool = False,
+    stages: bool = False,
+    scaling: bool = False,
+) -> dict:
     from ..render import Renderer
     from ..runner import generate
     from ..scene import sample_scene
@@ -147,10 +158,11 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = T
             floor_frame.append(time.perf_counter() - t)
 
         costs = feature_costs(cfg, max(10, n // 4), tmp) if features else {}
+        stage_ms = stage_times(cfg, n, tmp / "stages") if stages else {}
         rss = {}
         if rss_frames:
             long_cfg = _with(cfg, num_images=rss_frames)
-            marks = {1, 100, rss_frames}
+            marks = {1, 100, 1000, rss_frames}
 
             def sample(k: int) -> None:
                 if k in marks:
@@ -189,11 +201,20 @@ def run_bench(cfg: Config, n: int, rss_frames: int, out: Path, defects: bool = T
         }
     if costs:
         result["features_median_s_per_frame"] = costs
-    if 100 in rss and rss_frames in rss and rss_frames > 100:
-        result["rss_growth_100_to_last"] = rss[rss_frames] / rss[100] - 1
+    if stage_ms:
+        result["stages_median_s_per_frame"] = stage_ms
+    if scaling:  # after the in-process runs: each setting in a fresh, pinned process
+        result["scaling"] = scaling_rows(cfg, n, [(640, 480), (1920, 1200)])
+    for first in (100, 1000):
+        if first in rss and rss_frames > first:
+            result[f"rss_growth_{first}_to_last"] = rss[rss_frames] / rss[first] - 1
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(table(result))
+    if stage_ms:
+        print("\n" + stages_table(stage_ms))
+    if scaling:
+        print("\n" + scaling_table(result["scaling"]))
     print(f"\nwrote {out}")
     return result
 
@@ -224,8 +245,9 @@ def table(r: dict) -> str:
         )
     for k, v in r["rss_mb_at_frame"].items():
         rows.append((f"RSS at frame {k}", f"{v:.0f} MB"))
-    if "rss_growth_100_to_last" in r:
-        rows.append(("RSS growth from frame 100", f"{100 * r['rss_growth_100_to_last']:+.1f}%"))
+    for first in (100, 1000):
+        if f"rss_growth_{first}_to_last" in r:
+            rows.append((f"RSS growth from frame {first}", f"{100 * r[f'rss_growth_{first}_to_last']:+.1f}%"))
     costs = r.get("features_median_s_per_frame", {})
     for name, t in costs.items():
         if name != "baseline":

@@ -9,12 +9,13 @@ OUT/.synth/frames/000000.json     per-frame records while a run is in progress (
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
 
 from .. import __version__
-from .files import write_atomic, write_json
+from .files import write_json
 
 GOLDEN = 0.6180339887498949
 
@@ -44,41 +45,59 @@ def save_frame(out: Path, frame_index: int, split: str, image: dict, annotations
     write_json(frame_record_path(out, frame_index), rec)
 
 
-def merge(out: Path, num_images: int, splits: dict[str, float], categories: list[dict], description: str) -> dict:
-    """Write instances_<split>.json from the per-frame records (frame order, so ids are stable).
-    Image ids are frame_index + 1; annotation ids run from 1 over the whole dataset."""
-    per_split: dict[str, dict] = {}
-    stats: Counter = Counter()
-    names = {c["id"]: c["name"] for c in categories}
-    ann_id = 0
-    for split in splits:
-        per_split[split] = {"images": [], "annotations": []}
-    for i in range(num_images):
-        rec = json.loads(frame_record_path(out, i).read_text())
-        d = per_split[rec["split"]]
-        d["images"].append(rec["image"])
-        for a in rec["annotations"]:
-            ann_id += 1
-            d["annotations"].append({"id": ann_id, "image_id": rec["image"]["id"], **a})
-            stats[names[a["category_id"]]] += 1
+def _dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def merge(out: Path, frames: list[int], splits: dict[str, float], categories: list[dict], description: str) -> dict:
+    """Write instances_<split>.json from the per-frame records of `frames` (in frame order, so
+    ids are stable). Image ids are frame_index + 1; annotation ids run from 1 over the whole
+    dataset. Streams: two passes over the records (images, then annotations), so memory stays
+    flat however long the run; each file appears under its final name only when complete."""
     info = {
         "description": description,
         "version": __version__,
         "contributor": "synth",
         "url": "https://github.com/synth-cv/synth",
     }
+    licenses = [{"id": 1, "name": "CC0-1.0", "url": "https://creativecommons.org/publicdomain/zero/1.0/"}]
+    names = {c["id"]: c["name"] for c in categories}
     (out / "annotations").mkdir(exist_ok=True)
-    for split, d in per_split.items():
-        doc = {
-            "info": info,
-            "licenses": [{"id": 1, "name": "CC0-1.0", "url": "https://creativecommons.org/publicdomain/zero/1.0/"}],
-            "images": d["images"],
-            "annotations": d["annotations"],
-            "categories": categories,
-        }
-        write_atomic(out / "annotations" / f"instances_{split}.json", json.dumps(doc, separators=(",", ":")).encode())
+    final = {s: out / "annotations" / f"instances_{s}.json" for s in splits}
+    tmp = {s: p.with_name(f".{p.name}.tmp{os.getpid()}") for s, p in final.items()}
+    files = {s: open(p, "w") for s, p in tmp.items()}  # noqa: SIM115 - closed below
+    images: Counter = Counter()
+    stats: Counter = Counter()
+    try:
+        for f in files.values():
+            f.write(f'{{"info":{_dumps(info)},"licenses":{_dumps(licenses)},"images":[')
+        for i in frames:
+            rec = json.loads(frame_record_path(out, i).read_text())
+            s = rec["split"]
+            files[s].write(("," if images[s] else "") + _dumps(rec["image"]))
+            images[s] += 1
+        for f in files.values():
+            f.write('],"annotations":[')
+        ann_id, written = 0, Counter()
+        for i in frames:
+            rec = json.loads(frame_record_path(out, i).read_text())
+            f = files[rec["split"]]
+            for a in rec["annotations"]:
+                ann_id += 1
+                f.write(("," if written[rec["split"]] else "") + _dumps({"id": ann_id, "image_id": rec["image"]["id"], **a}))
+                written[rec["split"]] += 1
+                stats[names[a["category_id"]]] += 1
+        for f in files.values():
+            f.write(f'],"categories":{_dumps(categories)}}}')
+            f.close()
+        for s in splits:
+            os.replace(tmp[s], final[s])
+    finally:
+        for s, f in files.items():
+            f.close()
+            tmp[s].unlink(missing_ok=True)
     return {
-        "images": {s: len(d["images"]) for s, d in per_split.items()},
+        "images": {s: images[s] for s in splits},
         "annotations_per_category": dict(sorted(stats.items())),
         "annotations": ann_id,
     }

@@ -1,0 +1,86 @@
+"""Frames as Ray tasks on long-lived actors, one renderer each (`--backend ray`): a local Ray
+started for the run, or an existing cluster (`--address`). Every actor writes its frames into OUT
+itself, so on a cluster OUT (and the config's meshes) must be on a path every node shares. The
+output is the same bytes as a local run. Ray is an optional extra: pip install 'synth[ray]'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .config import Config
+from .errors import SynthError
+
+
+class FrameMaker:
+    """The actor: a worker process's renderer and config (see workers._start), kept across frames."""
+
+    def __init__(self, raw: dict, base_dir: str, out: str, threads: int):
+        import os
+
+        from .workers import thread_env
+
+        os.environ.update(thread_env(threads))
+        from .config import config_from_dict
+        from .render import Renderer
+
+        self.cfg = config_from_dict(raw, base_dir=Path(base_dir))
+        self.out = Path(out)
+        self.cat_ids = {c["name"]: c["id"] for c in self.cfg.categories()}
+        self.renderer = Renderer.for_config(self.cfg)
+
+    def frame(self, i: int) -> list[str]:
+        from .runner import expose, frame_outputs, write_frame
+        from .scene import sample_scene
+
+        scene = sample_scene(self.cfg, i)
+        frame = expose(self.cfg, scene, self.renderer, i)
+        write_frame(*frame_outputs(self.cfg, self.out, scene, frame, i, self.cat_ids))
+        return scene.notes
+
+
+def run_ray(
+    cfg: Config, out: Path, todo: list[int], actors: int, tick: Callable[[], None], address: str | None
+) -> dict[int, list[str]]:
+    """Run frames `todo` on `actors` Ray actors (one CPU each); returns the notes per frame. An
+    actor that dies is restarted and its frame retried once (Ray's max_restarts / max_task_retries)."""
+    try:
+        import ray
+    except ImportError:
+        raise SynthError("--backend ray needs Ray: pip install 'synth[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        kwargs = {"address": address} if address else {"num_cpus": actors}
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
+    try:
+        cpus = int(ray.cluster_resources().get("CPU", actors))
+        actors = max(1, min(actors, cpus))
+        threads = max(1, cpus // actors) if not address else 1
+        from .workers import thread_env
+
+        env = {"env_vars": thread_env(threads)}  # set before the actor's process loads numpy
+        maker = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1, runtime_env=env)(FrameMaker)
+        raw = cfg.model_dump(mode="json")
+        pool = [maker.remote(raw, str(cfg.base_dir.resolve()), str(out.resolve()), threads) for _ in range(actors)]
+        queue = list(reversed(todo))
+        inflight: dict = {}
+        notes: dict[int, list[str]] = {}
+        free = [a for a in pool for _ in range(2)]  # two frames per actor: the next waits while one renders
+        while queue or inflight:
+            while free and queue:
+                a, i = free.pop(), queue.pop()
+                inflight[a.frame.remote(i)] = (a, i)
+            (ref,), _ = ray.wait(list(inflight), num_returns=1)
+            a, i = inflight.pop(ref)
+            try:
+                notes[i] = ray.get(ref)
+            except ray.exceptions.RayError as e:
+                reason = type(e).__name__
+                raise SynthError(f"frame {i} failed on Ray ({reason}); finished frames are kept, rerun with --resume") from e
+            tick()
+            free.append(a)
+        return notes
+    finally:
+        if started:
+            ray.shutdown()

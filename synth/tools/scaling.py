@@ -1,0 +1,159 @@
+"""`synth bench --stages` and `--scaling`: where a frame's time goes, and how runs scale over
+worker processes.
+
+Stages are timed one after the other in this process (no overlap), on the same frames:
+scene sampling, the renderer's scene setup, RGB pass, label passes, cast shadows (from the
+renderer's own timings), lens and sensor, annotation, encoding, writing.
+
+Scaling runs each setting in a fresh process (so start-up costs are alike) pinned to a set of
+cores with sched_setaffinity, the way `taskset` does: one worker on one core with one render
+thread (the baseline), one process on every core, and N worker processes. Each reports its
+images/s over the whole run and in the steady state (after the first fifth of the frames: worker
+start-up, environment prefiltering and first uploads done), and images/hour/core.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from ..config import Config
+
+
+def stage_times(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
+    """Median seconds per frame of each stage, over n frames after a warm-up."""
+    from ..render import Renderer
+    from ..runner import expose, frame_outputs
+    from ..scene import sample_scene
+    from ..writers import coco
+    from ..writers.files import encode_image, encode_mask, write_atomic
+    from .bench import _warm
+
+    renderer = Renderer.for_config(cfg)
+    cat_ids = {c["name"]: c["id"] for c in cfg.categories()}
+    (tmp / ".synth" / "frames").mkdir(parents=True, exist_ok=True)
+    times: dict[str, list[float]] = {}
+    try:
+        _warm(renderer, cfg)
+        for i in range(n):
+            t0 = time.perf_counter()
+            scene = sample_scene(cfg, i)
+            t1 = time.perf_counter()
+            frame = expose(cfg, scene, renderer, i)
+            t2 = time.perf_counter()
+            stages = {"scene sampling": t1 - t0, **renderer.timings}
+            stages["lens, sensor, read-back"] = (t2 - t1) - sum(renderer.timings.values())
+            t3 = time.perf_counter()
+            out, _, rgb, maps, depth, split, name, image, anns, notes, _ = frame_outputs(cfg, tmp, scene, frame, i, cat_ids)
+            t4 = time.perf_counter()
+            data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)
+            masks = {k: encode_mask(m) for k, m in maps.items()}
+            t5 = time.perf_counter()
+            (tmp / "images" / split).mkdir(parents=True, exist_ok=True)
+            write_atomic(tmp / "images" / split / name, data)
+            for k, blob in masks.items():
+                (tmp / k / split).mkdir(parents=True, exist_ok=True)
+                write_atomic(tmp / k / split / f"{i:06d}.png", blob)
+            coco.save_frame(tmp, i, split, image, anns, notes)
+            t6 = time.perf_counter()
+            stages.update({"annotation": t4 - t3, "encoding": t5 - t4, "writing": t6 - t5})
+            for k, v in stages.items():
+                times.setdefault(k, []).append(v)
+    finally:
+        renderer.close()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def _child(raw: dict, base_dir: str, out: str, workers: int, cpus: list[int], result: str) -> None:
+    """One timed run, pinned to `cpus` before anything renders (as taskset would)."""
+    os.sched_setaffinity(0, cpus)
+    from ..config import config_from_dict
+    from ..runner import generate
+
+    cfg = config_from_dict(raw, base_dir=Path(base_dir))
+    stamps: list[float] = []
+    t0 = time.perf_counter()
+    generate(cfg, Path(out), progress=False, workers=workers, on_frame=lambda k: stamps.append(time.perf_counter() - t0))
+    Path(result).write_text(json.dumps(stamps))
+
+
+def timed_run(cfg: Config, workers: int, cpus: list[int], tmp: Path) -> dict:
+    """images/s of a fresh `generate` on `workers` processes pinned to `cpus`."""
+    from ..workers import thread_env
+
+    ctx = multiprocessing.get_context("spawn")
+    tag = f"{cfg.image.width}x{cfg.image.height}_{workers}_{len(cpus)}"
+    out, result = tmp / f"run_{tag}", tmp / f"stamps_{tag}.json"
+    env = thread_env(len(cpus))  # render threads and numpy's threads: the child's cores, set before it loads them
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        args = (cfg.model_dump(mode="json"), str(cfg.base_dir), str(out), workers, cpus, str(result))
+        p = ctx.Process(target=_child, args=args)
+        p.start()
+        p.join()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if p.exitcode != 0:
+        raise RuntimeError(f"timed run (workers {workers}, cpus {cpus}) exited with {p.exitcode}")
+    stamps = json.loads(result.read_text())
+    n = len(stamps)
+    k0 = max(1, n // 5)
+    steady = (n - k0) / (stamps[-1] - stamps[k0 - 1])
+    return {
+        "workers": workers,
+        "cores": len(cpus),
+        "frames": n,
+        "images_per_s": n / stamps[-1],
+        "steady_images_per_s": steady,
+        "images_per_hour_per_core": steady * 3600 / len(cpus),
+    }
+
+
+def scaling(cfg: Config, n: int, resolutions: list[tuple[int, int]]) -> list[dict]:
+    """The scaling table: for each resolution, one worker on one core (one render thread), one
+    process on every core, and one worker per core (the default)."""
+    from ..workers import default_workers
+    from .bench import _with
+
+    cpus = sorted(os.sched_getaffinity(0))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="synth-scale-") as tmp:
+        for w, h in resolutions:
+            m = n if w * h <= 640 * 480 else max(20, n * 640 * 480 // (w * h) * 2)
+            image = {**cfg.model_dump(mode="json")["image"], "width": w, "height": h}
+            run_cfg = _with(cfg, num_images=m, defects={}, image=image)
+            settings = dict.fromkeys([(1, 1), (1, len(cpus)), (default_workers(), len(cpus))])  # (workers, cores), in order
+            for workers, k in settings:
+                r = timed_run(run_cfg, workers, cpus[:k], Path(tmp))
+                rows.append({"resolution": [w, h], "default": workers == default_workers() and k == len(cpus), **r})
+    return rows
+
+
+def stages_table(stages: dict[str, float]) -> str:
+    total = sum(stages.values())
+    rows = [f"| {k} | {1000 * v:.1f} | {100 * v / total:.0f}% |" for k, v in stages.items()]
+    return "\n".join(["| stage (one after another) | median ms/frame | share |", "|---|---|---|", *rows])
+
+
+def scaling_table(rows: list[dict]) -> str:
+    """Markdown table; the ratio is against one worker on one core at the same resolution."""
+    out = ["| resolution | workers x cores | images/s (whole run) | images/s (steady) | vs 1 core | images/hour/core |"]
+    out.append("|---|---|---|---|---|---|")
+    for r in rows:
+        base = next(b for b in rows if b["resolution"] == r["resolution"] and b["cores"] == 1)
+        name = f"{r['workers']} x {r['cores']}" + (" (default)" if r["default"] else "")
+        out.append(
+            f"| {r['resolution'][0]}x{r['resolution'][1]} | {name} | {r['images_per_s']:.2f} | {r['steady_images_per_s']:.2f} | "
+            f"{r['steady_images_per_s'] / base['steady_images_per_s']:.2f}x | {r['images_per_hour_per_core']:,.0f} |"
+        )
+    return "\n".join(out)
