@@ -121,6 +121,13 @@ def test_bin_piles_parts_without_interpenetration(tmp_path):
         assert lo[2] >= 0.004 - 1e-6  # on the floor or above
         meshes.append(m)
     assert max(m.bounds[0][2] for m in meshes) > 0.008  # a pile: something rests on something
+    tilts = []  # each part's tilt away from the nearest of its flat-ground rest poses: settling leans some
+    for o in parts:
+        rest = load_mesh(o.mesh_path, o.units).rest_poses
+        up = [np.linalg.inv(r.transform[:3, :3])[:, 2] for r in rest]  # mesh axis that points up at rest
+        world_up = [o.pose[:3, :3] @ (u / np.linalg.norm(u)) for u in up]
+        tilts.append(min(np.degrees(np.arccos(np.clip(w[2], -1, 1))) for w in world_up))
+    assert max(tilts) > 10 and min(tilts) < 1, tilts
     for a, ma in enumerate(meshes):
         pts, faces = trimesh.sample.sample_surface(ma, 1500, seed=1)
         inside = pts - ma.face_normals[faces] * 0.0005
