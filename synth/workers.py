@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 from .config import Config
@@ -50,6 +51,21 @@ def thread_env(threads: int) -> dict[str, str]:
     with them, 7.0 without)."""
     n = str(threads)
     return {"LP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
+@contextmanager
+def environ(values: dict[str, str]):
+    """os.environ with `values` set (processes spawned inside inherit them), restored afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _start(raw: dict, base_dir: str, out: str, threads: int) -> None:
@@ -98,10 +114,15 @@ def run_pool(
     failed frame); raises SynthError on a failed frame when `on_error` is "stop", and
     KeyboardInterrupt after Ctrl-C once the frames in flight are on disk."""
     threads = max(1, cores() // workers)
+    with environ(thread_env(threads)):  # workers are spawned as frames are submitted: they inherit it
+        return _run_pool(cfg, out, todo, workers, threads, tick, on_error)
+
+
+def _run_pool(
+    cfg: Config, out: Path, todo: list[int], workers: int, threads: int, tick: Callable[[], None], on_error: str
+) -> tuple[dict[int, list[str]], dict[int, str]]:
     raw = cfg.model_dump(mode="json")
     ctx = multiprocessing.get_context("spawn")
-    saved = {k: os.environ.get(k) for k in thread_env(threads)}
-    os.environ.update(thread_env(threads))  # spawned workers inherit it before numpy loads
 
     def pool() -> ProcessPoolExecutor:
         args = (raw, str(cfg.base_dir), str(out), threads)
@@ -156,11 +177,5 @@ def run_pool(
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     executor.shutdown()
     return notes, failed

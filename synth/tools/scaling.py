@@ -84,25 +84,16 @@ def _child(raw: dict, base_dir: str, out: str, workers: int, cpus: list[int], re
 
 def timed_run(cfg: Config, workers: int, cpus: list[int], tmp: Path) -> dict:
     """images/s of a fresh `generate` on `workers` processes pinned to `cpus`."""
-    from ..workers import thread_env
+    from ..workers import environ, thread_env
 
     ctx = multiprocessing.get_context("spawn")
     tag = f"{cfg.image.width}x{cfg.image.height}_{workers}_{len(cpus)}"
     out, result = tmp / f"run_{tag}", tmp / f"stamps_{tag}.json"
-    env = thread_env(len(cpus))  # render threads and numpy's threads: the child's cores, set before it loads them
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        args = (cfg.model_dump(mode="json"), str(cfg.base_dir), str(out), workers, cpus, str(result))
+    args = (cfg.model_dump(mode="json"), str(cfg.base_dir), str(out), workers, cpus, str(result))
+    with environ(thread_env(len(cpus))):  # render and numpy threads: the child's cores, set before it loads them
         p = ctx.Process(target=_child, args=args)
         p.start()
         p.join()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     if p.exitcode != 0:
         raise RuntimeError(f"timed run (workers {workers}, cpus {cpus}) exited with {p.exitcode}")
     stamps = json.loads(result.read_text())
