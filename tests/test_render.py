@@ -103,6 +103,16 @@ def test_box_uv_follows_the_dominant_normal_axis():
     assert np.allclose(uv, [[0.03, 0.06], [0.06, 0.09], [0.03, 0.09]])
 
 
+def red_and_blue(folder, blue_suffix: str = "png"):
+    """A folder with a red PNG and a blue image (PNG or JPEG)."""
+    from PIL import Image
+
+    folder.mkdir()
+    Image.new("RGB", (64, 64), (210, 35, 25)).save(folder / "red.png")
+    Image.new("RGB", (64, 64), (25, 50, 210)).save(folder / f"blue.{blue_suffix}")
+    return folder
+
+
 def test_surface_finishes_change_the_shading_not_the_labels(setup):
     """A brushed finish (roughness streaks, anisotropy) changes how the parts are shaded, the same
     way every time, and leaves the labels alone."""
@@ -126,14 +136,10 @@ def test_background_photos_from_a_folder(tmp_path):
     """scene.support.images: every frame lays one of the folder's photos on the support; a
     missing folder is a one-line error naming the key."""
     import yaml
-    from PIL import Image
 
     from .conftest import run_cli
 
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    Image.new("RGB", (64, 64), (200, 40, 30)).save(folder / "red.png")
-    Image.new("RGB", (64, 64), (30, 60, 200)).save(folder / "blue.jpg")
+    folder = red_and_blue(tmp_path / "photos", "jpg")
     raw = yaml.safe_load(small_config(tmp_path).read_text())
     raw["scene"]["support"] = {"images": str(folder)}
     path = tmp_path / "bg.yaml"
@@ -179,14 +185,10 @@ def test_part_textures_colour_the_parts_not_the_labels(tmp_path):
     from dataclasses import replace
 
     import yaml
-    from PIL import Image
 
     from .conftest import run_cli
 
-    folder = tmp_path / "paint"
-    folder.mkdir()
-    Image.new("RGB", (32, 32), (220, 30, 20)).save(folder / "red.png")
-    Image.new("RGB", (32, 32), (20, 40, 220)).save(folder / "blue.png")
+    folder = red_and_blue(tmp_path / "paint")
     raw = yaml.safe_load(small_config(tmp_path).read_text())
     for p in raw["parts"]:
         p["texture"], p["material"] = str(folder), "grey_plastic"
