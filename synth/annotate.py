@@ -176,3 +176,13 @@ def image_record(scene: Scene, file_name: str) -> dict:
             **({"distortion": [round(float(d), 12) for d in cam.distortion]} if any(cam.distortion) else {}),
         },
     }
+
+
+def decode(ann: dict, h: int, w: int) -> np.ndarray:
+    """The (h, w) bool mask of an annotation's `segmentation` (RLE or polygons), as pycocotools reads it."""
+    seg = ann["segmentation"]
+    if isinstance(seg, list):
+        rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
+    else:
+        rle = {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"]}
+    return mask_utils.decode(rle).astype(bool)

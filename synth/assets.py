@@ -92,6 +92,7 @@ def _to_single_mesh(loaded, path: str) -> tuple[trimesh.Trimesh, dict[str, np.nd
         if not parts:
             raise SynthError(f"{path}: the file holds no triangle meshes")
         mesh = trimesh.util.concatenate(parts)
+        assert isinstance(mesh, trimesh.Trimesh)
     elif isinstance(loaded, trimesh.Trimesh):
         mesh = _clean(loaded, path)
     else:

@@ -80,8 +80,8 @@ def generate(
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray)")] = None,
 ) -> None:
     """Generate a dataset: images, COCO annotations, resolved config and a dataset card."""
+    from .backends.threads import default_workers
     from .runner import generate as run
-    from .workers import default_workers
 
     try:
         cfg = _load(config, set_, seed, n)
@@ -113,7 +113,8 @@ def generate(
     per_cat = ", ".join(f"{k}: {v}" for k, v in summary.annotations_per_category.items()) or "none"
     rate = summary.rendered / summary.seconds if summary.seconds > 0 else 0.0
     if summary.notes:
-        typer.echo(f"note: {len(summary.notes)} frame(s) had no room for every part and hold fewer ({summary.notes[0]})")
+        first = next(iter(summary.notes.values()))[0]
+        typer.echo(f"note: {len(summary.notes)} frame(s) had no room for every part and hold fewer ({first})")
     for i, reason in summary.failed.items():
         typer.echo(f"warning: frame {i} failed twice and is left out ({reason})", err=True)
     typer.echo(
@@ -176,7 +177,7 @@ def preview(
     out: Annotated[Path, typer.Option("-o", "--out", help="contact sheet PNG")] = Path("preview.png"),
     n: Annotated[int, typer.Option("-n", min=1, help="number of frames")] = 16,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
-    defects: Annotated[bool, typer.Option("--defects", help="defect close-ups, largest of each kind (datasets)")] = False,
+    defects: Annotated[bool, typer.Option("--defects", help="defect close-ups, largest of each kind")] = False,
 ) -> None:
     """Contact sheet of frames with masks, boxes and category names, to check labels by eye."""
     from .tools.preview import defect_closeups, from_config, from_dataset, sheet
@@ -187,7 +188,7 @@ def preview(
         elif source.is_dir():
             tiles = from_dataset(source, n)
         else:
-            tiles = from_config(_load(source, set_), n)
+            tiles = from_config(_load(source, set_), n, defects)
         if not tiles:
             raise SynthError(f"{source}: no images to show")
         sheet(tiles).save(out)
@@ -226,8 +227,8 @@ def schema() -> None:
 @app.command()
 def bench(
     config: Annotated[Path, typer.Argument(help="config to measure")] = Path("configs/quickstart.yaml"),
-    n: Annotated[int, typer.Option("-n", min=5, help="frames for the speed runs")] = 100,
-    rss_frames: Annotated[int, typer.Option("--rss-frames", min=0, help="frames for the memory run (0: skip)")] = 1000,
+    n: Annotated[int, typer.Option("-n", min=5, help="frames for the speed runs")] = 40,
+    rss_frames: Annotated[int, typer.Option("--rss-frames", min=0, help="frames for the memory run (0: skip)")] = 0,
     out: Annotated[Path, typer.Option("-o", "--out", help="JSON results")] = Path("output/bench.json"),
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key")] = None,
     defects: Annotated[bool, typer.Option(help="also time the same scene with defects")] = True,
@@ -245,12 +246,26 @@ def bench(
 
 
 @app.command()
-def parts(out: Annotated[Path, typer.Argument(help="folder for the meshes")] = Path("assets/meshes")) -> None:
-    """Rebuild the bundled parametric demo meshes."""
-    from .parts import build_all
+def parts(
+    out: Annotated[Path, typer.Argument(help="folder to write the meshes into (e.g. my_meshes/)")],
+    force: Annotated[bool, typer.Option("--force", help="replace meshes of the same names in OUT")] = False,
+) -> None:
+    """Build the parametric demo meshes (the ones bundled as synth:meshes/...) into OUT."""
+    try:
+        from .parts import PARTS, build_all
+    except ImportError as e:
+        _fail(SynthError(f"synth parts needs manifold3d ({e.name} is missing): pip install 'synth[parts]'"))
 
-    for p in build_all(out):
-        typer.echo(str(p))
+    clash = sorted(name for name in PARTS if (out / name).exists())
+    if clash and not force:
+        _fail(SynthError(f"{out}: would replace {', '.join(clash[:3])}{' ...' if len(clash) > 3 else ''} (use --force)"))
+    if out.exists() and not out.is_dir():
+        _fail(SynthError(f"{out}: exists and is not a folder"))
+    try:
+        for p in build_all(out):
+            typer.echo(str(p))
+    except OSError as e:
+        _fail(SynthError(f"{out}: cannot write ({e.strerror or e})"))
 
 
 def main() -> None:  # pragma: no cover

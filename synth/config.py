@@ -9,13 +9,17 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from .defects.registry import DefectSpec
+from .distributions import dist
 from .errors import SynthError
-from .fields import AnyNum, Model, StrDist, num_dist
+from .fields import Model, NumDist, StrDist, bounds
+from .paths import bundled
+from .presets import PRESETS, SUPPORTS
 
 
 class ImageCfg(Model):
@@ -31,7 +35,7 @@ class PartCfg(Model):
     category: str = Field(min_length=1)
     supercategory: str = "part"
     units: Literal["mm", "cm", "m", "in"] = "mm"
-    material: StrDist = "steel"
+    material: StrDist = Field(dist("steel", numeric=False))
     texture: str | None = Field(
         None,
         description="base colour: a built-in texture (painted_chipped, rust), an image, or a folder of images (one per instance)",
@@ -41,7 +45,7 @@ class PartCfg(Model):
 
 
 class SupportCfg(Model):
-    material: StrDist = {"choice": ["steel_table", "conveyor_belt", "wood"]}
+    material: StrDist = Field(dist({"choice": ["steel_table", "conveyor_belt", "wood"]}, numeric=False))
     size: float = Field(6.0, gt=0, description="edge length of the square support plane, metres")
     images: str | None = Field(None, description="a folder of photos (.png/.jpg): each frame lays one on the support instead")
 
@@ -49,29 +53,29 @@ class SupportCfg(Model):
 class DistractorsCfg(Model):
     """Clutter placed among the parts: they occlude and confuse, and are not parts."""
 
-    count: num_dist(0) = Field(0, description="distractors per image")
+    count: Annotated[NumDist, bounds(0)] = Field(dist(0), description="distractors per image")
     meshes: list[str] = Field(
-        [f"assets/meshes/distractor_{k}.stl" for k in ("box", "cylinder", "sphere", "ring")],
+        [f"synth:meshes/distractor_{k}.stl" for k in ("box", "cylinder", "sphere", "ring")],
         min_length=1,
         description="meshes to draw from (the bundled primitives, or non-target parts)",
     )
     units: Literal["mm", "cm", "m", "in"] = "mm"
-    material: StrDist = {"choice": ["black_plastic", "rubber", "steel", "aluminium"]}
+    material: StrDist = Field(dist({"choice": ["black_plastic", "rubber", "steel", "aluminium"]}, numeric=False))
     labeled: bool = Field(False, description="annotate them as category 'distractor' (else they are background)")
 
 
 class BinCfg(Model):
     """The tote of `scene.layout: bin` (its floor is at z = floor, its inside centred on x = y = 0)."""
 
-    mesh: str = Field("assets/meshes/tote.stl", description="the tote mesh")
+    mesh: str = Field("synth:meshes/tote.stl", description="the tote mesh (default: the bundled one)")
     units: Literal["mm", "cm", "m", "in"] = "mm"
     inner: tuple[float, float] = Field((0.30, 0.20), description="inside x, y in metres: parts fall within it")
     floor: float = Field(0.004, ge=0, description="height of the inside floor, metres")
-    material: StrDist = {"choice": ["black_plastic", "grey_plastic"]}
+    material: StrDist = Field(dist({"choice": ["black_plastic", "grey_plastic"]}, numeric=False))
 
 
 class SceneCfg(Model):
-    parts_per_image: num_dist(0) = {"uniform": [2, 6]}
+    parts_per_image: Annotated[NumDist, bounds(0)] = Field(dist({"uniform": [2, 6]}))
     region: tuple[float, float] = Field((0.30, 0.20), description="x, y extent in metres where parts may lie")
     spacing: float = Field(0.002, ge=0, description="minimum gap between part footprints, metres")
     max_tries: int = Field(40, ge=1, description="placement attempts per part before giving up on it")
@@ -98,11 +102,11 @@ class IntrinsicsCfg(Model):
 class DistortionCfg(Model):
     """OpenCV lens distortion coefficients (numbers or distributions); all 0: an ideal pinhole."""
 
-    k1: AnyNum = 0.0
-    k2: AnyNum = 0.0
-    p1: AnyNum = 0.0
-    p2: AnyNum = 0.0
-    k3: AnyNum = 0.0
+    k1: NumDist = Field(dist(0.0))
+    k2: NumDist = Field(dist(0.0))
+    p1: NumDist = Field(dist(0.0))
+    p2: NumDist = Field(dist(0.0))
+    k3: NumDist = Field(dist(0.0))
 
     def dists(self) -> list:
         return [self.k1, self.k2, self.p1, self.p2, self.k3]
@@ -112,31 +116,33 @@ class CameraModelCfg(Model):
     """A real camera: sensor pixel pitch and lens focal length give K (overrides fov_deg)."""
 
     pixel_size_um: float = Field(gt=0, description="sensor pixel pitch in micrometres (e.g. 3.45 for a Sony IMX264)")
-    focal_length_mm: num_dist(0.5, 2000) = Field(description="lens focal length in mm")
+    focal_length_mm: Annotated[NumDist, bounds(0.5, 2000)] = Field(description="lens focal length in mm")
 
 
 class DepthOfFieldCfg(Model):
     """Thin-lens defocus, focused on the look-at point (the RGB blurs; labels keep the sharp geometry)."""
 
-    f_number: num_dist(0.5, 64) = Field(description="aperture: smaller numbers blur more")
+    f_number: Annotated[NumDist, bounds(0.5, 64)] = Field(description="aperture: smaller numbers blur more")
     focal_length_mm: float | None = Field(None, gt=0, description="lens focal length; default camera.model's, else 16")
 
 
 class MotionBlurCfg(Model):
     """Linear motion during the exposure, e.g. parts on a conveyor: speed x exposure x f / distance."""
 
-    length_px: num_dist(0, 500) = Field(description="blur length in pixels")
-    angle_deg: AnyNum = Field({"uniform": [0, 180]}, description="direction in the image, degrees from +x")
+    length_px: Annotated[NumDist, bounds(0, 500)] = Field(description="blur length in pixels")
+    angle_deg: NumDist = Field(dist({"uniform": [0, 180]}), description="direction in the image, degrees from +x")
 
 
 class CameraCfg(Model):
-    distance: num_dist(1e-3) = {"uniform": [0.4, 0.8]}
-    elevation_deg: num_dist(1, 90) = {"uniform": [35, 85]}
-    azimuth_deg: AnyNum = {"uniform": [0, 360]}
-    roll_deg: AnyNum = {"uniform": [-10, 10]}
+    distance: Annotated[NumDist, bounds(1e-3)] = Field(dist({"uniform": [0.4, 0.8]}))
+    elevation_deg: Annotated[NumDist, bounds(1, 90)] = Field(dist({"uniform": [35, 85]}))
+    azimuth_deg: NumDist = Field(dist({"uniform": [0, 360]}))
+    roll_deg: NumDist = Field(dist({"uniform": [-10, 10]}))
     look_at_jitter: float = Field(0.03, ge=0, description="metres; the look-at point moves this much around the parts' centre")
     look_at_group: str | None = Field(None, description="aim at a random face group of this name prefix (e.g. weld_seam)")
-    fov_deg: num_dist(1, 170) = Field(45, description="horizontal field of view (ignored when intrinsics are given)")
+    fov_deg: Annotated[NumDist, bounds(1, 170)] = Field(
+        dist(45), description="horizontal field of view (ignored when intrinsics are given)"
+    )
     intrinsics: IntrinsicsCfg | None = Field(None, description="fx, fy, cx, cy in pixels (OpenCV: pixel centres at integers)")
     model: CameraModelCfg | None = Field(None, description="pixel pitch and focal length instead of fov_deg")
     distortion: DistortionCfg = DistortionCfg()
@@ -145,12 +151,12 @@ class CameraCfg(Model):
 
 
 class KeyLightsCfg(Model):
-    count: num_dist(0) = {"uniform": [1, 3]}
-    type: StrDist = {"choice": ["spot", "point", "directional"]}
-    intensity: num_dist(0) = {"uniform": [2.0, 8.0]}
-    color_temperature_k: num_dist(1000, 40000) = {"uniform": [3500, 6500]}
-    elevation_deg: num_dist(5, 90) = {"uniform": [30, 80]}
-    distance: num_dist(0.05) = {"uniform": [0.8, 1.6]}
+    count: Annotated[NumDist, bounds(0)] = Field(dist({"uniform": [1, 3]}))
+    type: StrDist = Field(dist({"choice": ["spot", "point", "directional"]}, numeric=False))
+    intensity: Annotated[NumDist, bounds(0)] = Field(dist({"uniform": [2.0, 8.0]}))
+    color_temperature_k: Annotated[NumDist, bounds(1000, 40000)] = Field(dist({"uniform": [3500, 6500]}))
+    elevation_deg: Annotated[NumDist, bounds(5, 90)] = Field(dist({"uniform": [30, 80]}))
+    distance: Annotated[NumDist, bounds(0.05)] = Field(dist({"uniform": [0.8, 1.6]}))
 
 
 class RigCfg(Model):
@@ -160,24 +166,28 @@ class RigCfg(Model):
         description="ring: around the lens; coaxial: on the optical axis; dome: diffuse from a hemisphere; "
         "dark_field: low-angle ring at the parts; bar: linear lights; back: a lit panel under the parts"
     )
-    intensity: num_dist(0) = Field(30.0, description="the rig's total intensity (shared by its lights)")
-    color_temperature_k: num_dist(1000, 40000) = 6000.0
-    radius: num_dist(0.001) = Field(0.06, description="metres: ring/dark-field radius, dome radius, bar distance")
+    intensity: Annotated[NumDist, bounds(0)] = Field(dist(30.0), description="the rig's total intensity (shared by its lights)")
+    color_temperature_k: Annotated[NumDist, bounds(1000, 40000)] = Field(dist(6000.0))
+    radius: Annotated[NumDist, bounds(0.001)] = Field(
+        dist(0.06), description="metres: ring/dark-field radius, dome radius, bar distance"
+    )
     lights: int = Field(12, ge=1, le=64, description="point lights that make up a ring, dome or dark-field rig")
-    height: num_dist(0) = Field(0.02, description="dark_field: metres above the parts' centre")
+    height: Annotated[NumDist, bounds(0)] = Field(dist(0.02), description="dark_field: metres above the parts' centre")
     bars: int = Field(2, ge=1, le=8, description="bar: how many bars, evenly around the parts")
-    length: num_dist(0.01) = Field(0.2, description="bar: length in metres")
-    elevation_deg: num_dist(1, 90) = Field(45.0, description="bar: elevation seen from the parts")
+    length: Annotated[NumDist, bounds(0.01)] = Field(dist(0.2), description="bar: length in metres")
+    elevation_deg: Annotated[NumDist, bounds(1, 90)] = Field(dist(45.0), description="bar: elevation seen from the parts")
 
 
 class LightingCfg(Model):
-    environment: StrDist = {"choice": ["studio_soft", "factory_hall"]}
-    environment_rotation_deg: AnyNum = {"uniform": [0, 360]}
+    environment: StrDist = Field(dist({"choice": ["studio_soft", "factory_hall"]}, numeric=False))
+    environment_rotation_deg: NumDist = Field(dist({"uniform": [0, 360]}))
     key_lights: KeyLightsCfg = KeyLightsCfg()
     rig: RigCfg | None = Field(None, description="a machine-vision light rig, in addition to the key lights")
     shadows: bool = True
     auto_exposure: bool = Field(True, description="meter a white card on the table, as a camera would; exposure then scales it")
-    exposure: num_dist(0) = Field(1.0, description="exposure multiplier (on top of the metered one when auto_exposure is on)")
+    exposure: Annotated[NumDist, bounds(0)] = Field(
+        dist(1.0), description="exposure multiplier (on top of the metered one when auto_exposure is on)"
+    )
 
 
 class RenderCfg(Model):
@@ -196,14 +206,18 @@ class NoiseCfg(Model):
     read_noise_e: float = Field(6.0, ge=0, description="read noise, electrons rms")
     dark_current_e_per_s: float = Field(20.0, ge=0, description="dark current, electrons per second")
     exposure_ms: float = Field(10.0, gt=0, description="exposure time (dark current integrates over it)")
-    gain: num_dist(0.01, 1000) = Field(1.0, description="analog gain: higher gain, fewer electrons, more noise")
+    gain: Annotated[NumDist, bounds(0.01, 1000)] = Field(
+        dist(1.0), description="analog gain: higher gain, fewer electrons, more noise"
+    )
     bit_depth: int = Field(8, ge=1, le=16, description="ADC bits before the 8-bit output")
 
 
 class SensorCfg(Model):
     monochrome: bool = Field(False, description="one-channel images, as most inspection cameras give")
-    white_balance: num_dist(0.1, 10) = Field(1.0, description="red and blue gains relative to green (drawn per channel)")
-    vignetting: num_dist(0, 1) = Field(0.0, description="brightness lost at the image corners (0: none)")
+    white_balance: Annotated[NumDist, bounds(0.1, 10)] = Field(
+        dist(1.0), description="red and blue gains relative to green (drawn per channel)"
+    )
+    vignetting: Annotated[NumDist, bounds(0, 1)] = Field(dist(0.0), description="brightness lost at the image corners (0: none)")
     noise: NoiseCfg = NoiseCfg()
 
     def active(self) -> bool:
@@ -240,11 +254,14 @@ def _defect_kinds_model() -> type[Model]:
 
     from .defects import KINDS
 
-    fields = {name: (kind.spec | None, None) for name, kind in KINDS.items()}
+    fields: dict[str, Any] = {name: (kind.spec | None, None) for name, kind in KINDS.items()}
     return create_model("DefectKindsCfg", __base__=Model, **fields)
 
 
-DefectKindsCfg = _defect_kinds_model()
+if TYPE_CHECKING:  # built from the registry at import time; to a type checker, a section like any other
+    DefectKindsCfg = Model
+else:
+    DefectKindsCfg = _defect_kinds_model()
 
 
 class DefectsCfg(Model):
@@ -252,9 +269,9 @@ class DefectsCfg(Model):
     min_visible_pixels: int = Field(12, ge=1, description="defects with fewer visible pixels get no annotation")
     masks: bool = Field(False, description="also write masks/<split>/NNNNNN.png (value = defect category id)")
     facing_camera: bool = Field(True, description="place defects on faces turned towards the camera, in the image")
-    kinds: DefectKindsCfg = DefectKindsCfg()
+    kinds: DefectKindsCfg = Field(default_factory=DefectKindsCfg)
 
-    def enabled(self) -> list[tuple[str, object]]:
+    def enabled(self) -> list[tuple[str, DefectSpec]]:
         """(kind name, spec) of the configured kinds, in the registry's fixed order."""
         return [(k, v) for k in type(self.kinds).model_fields if (v := getattr(self.kinds, k)) is not None]
 
@@ -292,8 +309,6 @@ class Config(Model):
 
     @model_validator(mode="after")
     def _names(self):
-        from .scene.materials import PRESETS, SUPPORTS
-
         for i, p in enumerate(self.parts):
             for m in p.material.values():
                 if m not in PRESETS:
@@ -328,9 +343,23 @@ class Config(Model):
                 cats.setdefault(k, "defect")
         return [{"id": i + 1, "name": n, "supercategory": s} for i, (n, s) in enumerate(cats.items())]
 
+    def split_of(self, frame_index: int) -> str:
+        """The frame's split: deterministic and well spread (golden-ratio sequence), independent
+        of the run's length, so a longer run keeps the splits of a shorter one."""
+        u = ((frame_index + 1) * 0.6180339887498949) % 1.0
+        acc = 0.0
+        for name, fraction in self.splits.items():
+            acc += fraction
+            if u < acc:
+                return name
+        return list(self.splits)[-1]
+
     def resolve_path(self, p: str) -> Path:
         """A path from the config: absolute, else relative to the working directory, the config's
-        folder, or the folder above it (so bundled configs work from the repo root or configs/)."""
+        folder, or the folder above it (so bundled configs work from the repo root or configs/);
+        `synth:meshes/...` is a file bundled with synth."""
+        if (shipped := bundled(p)) is not None:
+            return shipped
         path = Path(p).expanduser()
         if path.is_absolute():
             return path

@@ -80,7 +80,7 @@ class Dist:
 def _num(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
         raise ValueError(f"{what}: expected a finite number, got {x!r}")
-    return float(x)
+    return x if isinstance(x, int) else float(x)  # integers stay integers, so the resolved config says `count: 2`
 
 
 def _range(kind: str, v: Any) -> Dist:
@@ -140,6 +140,11 @@ def parse_dist(v: Any, numeric: bool = True) -> Dist:
             raise ValueError(f"normal: min {lo} > max {hi}")
         return Dist("normal", (mean, std, lo, hi))
     raise ValueError(f"unknown distribution {kind!r} (use uniform, loguniform, normal or choice)")
+
+
+def dist(value: Any, numeric: bool = True) -> Dist:
+    """A config default as a Dist: `dist({"uniform": [2, 6]})`, `dist("steel", numeric=False)`."""
+    return parse_dist(value, numeric)
 
 
 def check_bounds(d: Dist, lo: float | None = None, hi: float | None = None) -> Dist:

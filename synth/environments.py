@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SynthError
+from .hdr import read_hdr
 from .textures import srgb_to_linear
 
 BUILTIN = ("studio_soft", "factory_hall", "overcast")
@@ -88,8 +89,6 @@ def environment_image(name: str) -> np.ndarray:
     suffix = path.suffix.lower()
     try:
         if suffix == ".hdr":
-            from .render.vtk_io import read_hdr
-
             return read_hdr(path)
         from PIL import Image
 

@@ -63,18 +63,14 @@ _STR_DIST_SCHEMA = {
 _SER = PlainSerializer(lambda d: d.to_yaml(), return_type=Any)
 
 
-def num_dist(lo: float | None = None, hi: float | None = None):
-    return Annotated[
-        Dist,
-        BeforeValidator(lambda v: parse_dist(v, numeric=True)),
-        AfterValidator(lambda d: check_bounds(d, lo, hi)),
-        _SER,
-        WithJsonSchema(_DIST_SCHEMA),
-    ]
+def bounds(lo: float | None = None, hi: float | None = None) -> AfterValidator:
+    """Field metadata: every value a numeric distribution can take lies in [lo, hi]
+    (`Annotated[NumDist, bounds(0, 1)]`)."""
+    return AfterValidator(lambda d: check_bounds(d, lo, hi))
 
 
+NumDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=True)), _SER, WithJsonSchema(_DIST_SCHEMA)]
 StrDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=False)), _SER, WithJsonSchema(_STR_DIST_SCHEMA)]
-AnyNum = num_dist()
 
 
 class Model(BaseModel):

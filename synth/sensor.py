@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scene.model import Camera, Optics, Sensor
 from .textures import srgb_to_linear
 
 
@@ -112,15 +113,14 @@ def defocus(rgb: np.ndarray, depth: np.ndarray, focus: float, focal_px: float, f
     return _to_srgb8(out)
 
 
-def apply_optics(rgb: np.ndarray, depth: np.ndarray | None, camera, cfg, rng: np.random.Generator) -> np.ndarray:
-    """Depth of field, then motion blur, as `cfg` (a CameraCfg) asks; `camera` is the frame's Camera."""
-    if cfg.depth_of_field is not None:
-        dof = cfg.depth_of_field
-        f_number = float(dof.f_number.sample(rng))
-        focal_mm = dof.focal_length_mm or (float(camera.K[0, 0]) * cfg.model.pixel_size_um * 1e-3 if cfg.model else 16.0)
-        rgb = defocus(rgb, depth, camera.focus_distance, float(camera.K[0, 0]), focal_mm * 1e-3, f_number)
-    if cfg.motion_blur is not None:
-        rgb = motion_blur(rgb, float(cfg.motion_blur.length_px.sample(rng)), float(cfg.motion_blur.angle_deg.sample(rng)))
+def apply_optics(rgb: np.ndarray, depth: np.ndarray | None, camera: Camera, optics: Optics) -> np.ndarray:
+    """Depth of field (needs `depth`), then motion blur, as drawn into the frame's `optics`."""
+    if optics.f_number is not None:
+        if depth is None:
+            raise ValueError("depth of field needs the depth map")
+        rgb = defocus(rgb, depth, camera.focus_distance, float(camera.K[0, 0]), optics.focal_m, optics.f_number)
+    if optics.motion_length_px > 0:
+        rgb = motion_blur(rgb, optics.motion_length_px, optics.motion_angle_deg)
     return rgb
 
 
@@ -148,33 +148,30 @@ def _to_srgb8(lin: np.ndarray) -> np.ndarray:
     return np.rint(s * 255).astype(np.uint8)
 
 
-def apply_sensor(rgb: np.ndarray, cfg, rng: np.random.Generator) -> np.ndarray:
-    """The image as the sensor records it (`cfg`: a SensorCfg): (H, W, 3) uint8, or (H, W) when
-    monochrome. Draws the same number of variates for every frame of a config.
+def apply_sensor(rgb: np.ndarray, sensor: Sensor) -> np.ndarray:
+    """The image as the sensor records it: (H, W, 3) uint8, or (H, W) when monochrome.
 
     Temporal noise follows EMVA 1288's linear model: photon shot noise (variance = signal
     electrons), dark current noise (variance = dark electrons) and read noise add in variance and
     are drawn as one Gaussian per pixel (the normal limit of the Poisson terms), then gain and
     quantisation to `bit_depth`."""
     lin = _SRGB_TO_LINEAR[rgb]
-    wb = np.array([cfg.white_balance.sample(rng), 1.0, cfg.white_balance.sample(rng)], np.float32)
-    lin = lin * wb
-    vig = float(cfg.vignetting.sample(rng))
-    if vig > 0:  # natural falloff towards the corners: 1 at the centre, 1 - vig at the corners
+    r, b = sensor.white_balance
+    lin = lin * np.array([r, 1.0, b], np.float32)
+    if sensor.vignetting > 0:  # natural falloff towards the corners: 1 at the centre, 1 - vig at the corners
         h, w = lin.shape[:2]
         y, x = np.ogrid[:h, :w]
         r2 = ((x - (w - 1) / 2) ** 2 + (y - (h - 1) / 2) ** 2) / (((w - 1) / 2) ** 2 + ((h - 1) / 2) ** 2)
-        lin = lin * (1 - vig * r2)[..., None].astype(np.float32)
-    if cfg.monochrome:
+        lin = lin * (1 - sensor.vignetting * r2)[..., None].astype(np.float32)
+    if sensor.monochrome:
         lin = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    n = cfg.noise
-    if not n.enabled:
+    if not sensor.noise:
         return _to_srgb8(lin)
-    gain = float(n.gain.sample(rng))
-    electrons = np.maximum(lin, 0) * np.float32(n.full_well_e / gain)  # a linear 1.0 fills the well at gain 1
-    dark = n.dark_current_e_per_s * n.exposure_ms * 1e-3
-    sigma = np.sqrt(electrons + np.float32(dark + n.read_noise_e**2))
+    rng = np.random.default_rng(sensor.noise_seed)
+    gain = sensor.gain
+    electrons = np.maximum(lin, 0) * np.float32(sensor.full_well_e / gain)  # a linear 1.0 fills the well at gain 1
+    sigma = np.sqrt(electrons + np.float32(sensor.dark_e + sensor.read_noise_e**2))
     signal = electrons + sigma * rng.standard_normal(electrons.shape, dtype=np.float32)
-    levels = 2**n.bit_depth - 1
-    dn = np.clip(np.rint(signal * np.float32(gain / n.full_well_e * levels)), 0, levels).astype(np.int32)
+    levels = 2**sensor.bit_depth - 1
+    dn = np.clip(np.rint(signal * np.float32(gain / sensor.full_well_e * levels)), 0, levels).astype(np.int32)
     return _to_srgb8(np.arange(levels + 1, dtype=np.float32) / levels)[dn]  # one lookup per digital number

@@ -35,7 +35,7 @@ def _noise(rng: np.random.Generator, n: int, scale: int) -> np.ndarray:
 
 
 def _fbm(rng: np.random.Generator, n: int, octaves: tuple[int, ...]) -> np.ndarray:
-    out = sum(_noise(rng, n, s) / (k + 1) for k, s in enumerate(octaves))
+    out = np.sum([_noise(rng, n, s) / (k + 1) for k, s in enumerate(octaves)], axis=0)
     out -= out.min()
     return out / out.max()
 
@@ -166,8 +166,8 @@ def load_image(path: str) -> np.ndarray:
     if path.startswith("builtin:"):
         return (PART_TEXTURES[path[8:]]() * 255).astype(np.uint8)
     try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
+        with Image.open(path) as f:
+            im = f.convert("RGB")
             im.thumbnail((1024, 1024))
             return np.asarray(im).copy()
     except OSError as e:

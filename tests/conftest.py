@@ -50,9 +50,10 @@ def run_cli(*args: str):
 
 @pytest.fixture(scope="session")
 def dataset(tmp_path_factory) -> Path:
-    """A finished 4-frame RLE dataset made through the CLI."""
+    """A finished 4-frame RLE dataset made through the CLI, in one process (`--workers 1`: the
+    reference the parallel back ends are compared with)."""
     tmp = tmp_path_factory.mktemp("ds")
     out = tmp / "out"
-    res = run_cli("generate", small_config(tmp), "-o", out, "-q")
+    res = run_cli("generate", small_config(tmp), "-o", out, "-q", "--workers", "1")
     assert res.exit_code == 0, res.output
     return out

@@ -154,7 +154,7 @@ def test_cli_entry_point_runs_as_a_program(tmp_path):
 
 def test_workers_give_the_same_bytes(tmp_path, dataset):
     """--workers 2: frames made in two spawned processes, each with its own renderer, give the same
-    dataset byte for byte as one process."""
+    dataset byte for byte as `--workers 1` (the `dataset` fixture)."""
     out = tmp_path / "parallel"
     res = run_cli("generate", small_config(tmp_path), "-o", out, "-q", "--workers", "2")
     assert res.exit_code == 0, res.output

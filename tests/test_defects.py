@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from synth.annotate import decode
 from synth.config import config_from_dict
 from synth.defects import KINDS
 from synth.render import Renderer
 from synth.scene import sample_scene
-from synth.tools.validate import decode, validate_dataset
+from synth.tools.validate import validate_dataset
 
 from .conftest import MESHES, run_cli
 

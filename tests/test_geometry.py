@@ -4,12 +4,11 @@ object_pose (no renderer involved) reproduces each visible mask."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import yaml
 
-from synth.tools.validate import decode
+from synth.annotate import decode
 
 from .raycast import raycast_instances
 
@@ -47,7 +46,10 @@ def test_distorted_masks_are_the_ideal_masks_warped_through_the_lens(tmp_path):
     """With barrel distortion every map goes through the same warp: each distorted pixel takes
     the ideal pinhole pixel nearest to where its ray lands. So the masks equal ray-cast ideal
     masks (mesh files, exported K and object_pose, no renderer) warped with the exported
-    OpenCV coefficients; against rays cast through the lens exactly they are within half a pixel."""
+    OpenCV coefficients; against rays cast through the lens exactly, they differ only on pixels
+    along the silhouette (the nearest-pixel warp moves an edge by less than a pixel)."""
+    from scipy.ndimage import binary_dilation, binary_erosion
+
     from synth.sensor import padding, source_pixels, warp_nearest
 
     from .conftest import run_cli, small_config
@@ -63,7 +65,7 @@ def test_distorted_masks_are_the_ideal_masks_warped_through_the_lens(tmp_path):
     assert res.exit_code == 0, res.output
     cfg = yaml.safe_load((out / "config.yaml").read_text())
     units = {p["mesh"]: p["units"] for p in cfg["parts"]}
-    warped_iou, lens_iou = [], []
+    warped_iou, off_edge = [], 0
     for split in ("train", "val"):
         doc = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
         for im in doc["images"]:
@@ -78,12 +80,15 @@ def test_distorted_masks_are_the_ideal_masks_warped_through_the_lens(tmp_path):
             ideal = warp_nearest(raycast_instances(canvas, anns, units, lambda p: p), source_pixels(K, d, w, h), (px, py))
             through = raycast_instances(im, anns, units, lambda p: p)
             for a in anns:
+                m = decode(a, h, w)
                 if a["area"] >= 1000:
-                    m = decode(a, h, w)
-                    for ref, ious in ((ideal, warped_iou), (through, lens_iou)):
-                        ious.append((m & (ref == a["instance_id"])).sum() / (m | (ref == a["instance_id"])).sum())
+                    ref = ideal == a["instance_id"]
+                    warped_iou.append((m & ref).sum() / (m | ref).sum())
+                exact = through == a["instance_id"]
+                band = binary_dilation(exact, np.ones((3, 3))) & ~binary_erosion(exact, np.ones((3, 3)))
+                off_edge += int(((m ^ exact) & ~band).sum())
     assert len(warped_iou) >= 3 and np.mean(warped_iou) >= 0.99 and min(warped_iou) >= 0.97, warped_iou
-    assert np.mean(lens_iou) >= 0.95, lens_iou
+    assert off_edge == 0
 
 
 def test_bop_export_poses_reproduce_the_masks(tmp_path):
@@ -153,6 +158,8 @@ def test_distractors_occlude_exactly_and_are_labeled_on_request(tmp_path):
     """Distractors (bundled primitives) lie among the parts; unlabeled they get no annotation,
     labeled they are category 'distractor', and ray casting every annotated mesh still
     reproduces every mask (occlusion by clutter included)."""
+    from synth.paths import bundled
+
     from .conftest import run_cli, small_config
 
     scene = {"parts_per_image": {"uniform": [2, 3]}, "region": [0.12, 0.09], "distractors": {"count": 4}}
@@ -172,7 +179,7 @@ def test_distractors_occlude_exactly_and_are_labeled_on_request(tmp_path):
         for im in doc["images"]:
             anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
             seen |= {names[a["category_id"]] for a in anns}
-            ref = raycast_instances(im, anns, units, lambda p: str(Path.cwd() / p) if not Path(p).is_absolute() else p)
+            ref = raycast_instances(im, anns, units, lambda p: str(bundled(p) or p))  # synth:meshes/... or absolute
             for a in anns:
                 if a["area"] >= 800:
                     m = decode(a, im["height"], im["width"])

@@ -7,12 +7,13 @@ import io
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from synth.annotate import tight_bbox
-from synth.tools.validate import decode, validate_dataset
+from synth.annotate import decode, tight_bbox
+from synth.tools.validate import validate_dataset
 
 from .conftest import run_cli, small_config
 
@@ -61,6 +62,7 @@ def test_annotation_invariants_hold(dataset):
             assert P[2, 3] > 0  # in front of the camera
 
 
+@pytest.mark.interop
 def test_cocoeval_of_ground_truth_against_itself_is_perfect(dataset):
     for split in ("train", "val"):
         with contextlib.redirect_stdout(io.StringIO()):
@@ -144,7 +146,8 @@ def test_amodal_masks_contain_the_visible_ones(tmp_path):
     min_visibility drops the least visible."""
     import json
 
-    from synth.tools.validate import decode, validate_dataset
+    from synth.annotate import decode
+    from synth.tools.validate import validate_dataset
 
     from .conftest import run_cli, small_config
 

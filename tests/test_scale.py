@@ -15,6 +15,8 @@ import pytest
 
 from .conftest import run_cli, small_config
 
+pytestmark = pytest.mark.slow  # whole datasets, several times over
+
 N = 6
 
 
@@ -128,9 +130,32 @@ def test_merged_shards_equal_one_run(cfg_path, reference, tmp_path):
     assert res.exit_code == 2 and "--shard 4/3" in res.output
 
 
+@pytest.mark.ray
+@pytest.mark.interop
 def test_ray_backend_gives_the_same_bytes(cfg_path, reference, tmp_path):
     pytest.importorskip("ray")
     out = tmp_path / "out"
     res = run_cli("generate", cfg_path, "-o", out, "-q", "--backend", "ray", "--workers", "2")
+    assert res.exit_code == 0, res.output
+    assert files(out) == reference
+
+
+@pytest.mark.ray
+@pytest.mark.interop
+def test_ray_restarts_a_dead_actor_once_then_stops(cfg_path, reference, tmp_path):
+    """An actor killed on frame 3 is restarted and its frames retried: the same bytes. An actor
+    that dies on frame 2 every time fails the retry too: exit 2, finished frames kept, resumable."""
+    pytest.importorskip("ray")
+    out = tmp_path / "once"
+    proc = synth("generate", cfg_path, "-o", out, "-q", "--backend", "ray", "--workers", "2", env={"SYNTH_FAULT": "crash_once:3"})
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert (out / ".synth").exists() is False and files(out) == reference
+    out = tmp_path / "always"
+    proc = synth("generate", cfg_path, "-o", out, "-q", "--backend", "ray", "--workers", "2", env={"SYNTH_FAULT": "crash:2"})
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "frame 2 failed on Ray" in err and "--resume" in err and "Traceback" not in err, err
+    assert not (out / "annotations").exists()
+    res = run_cli("generate", cfg_path, "-o", out, "-q", "--resume", "--workers", "1")  # without the fault
     assert res.exit_code == 0, res.output
     assert files(out) == reference

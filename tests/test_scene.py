@@ -9,10 +9,10 @@ import trimesh
 import yaml
 from PIL import Image
 
+from synth.annotate import decode
 from synth.assets import load_mesh
 from synth.config import load_config
 from synth.scene import sample_scene
-from synth.tools.validate import decode
 
 from .conftest import run_cli, small_config
 from .raycast import raycast_instances

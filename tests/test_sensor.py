@@ -5,36 +5,46 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import yaml
 from PIL import Image
 
+from synth.annotate import decode
 from synth.config import SensorCfg
+from synth.scene.optics import sample_sensor
 from synth.sensor import apply_sensor
-from synth.tools.validate import decode, validate_dataset
+from synth.tools.validate import validate_dataset
 
 from .conftest import run_cli, small_config
 
 
+def sensed(rgb: np.ndarray, raw: dict, seed: int) -> np.ndarray:
+    """`rgb` through the sensor a config section draws for a frame (its draws seeded with `seed`)."""
+    draw = sample_sensor(SensorCfg.model_validate(raw), np.random.default_rng(seed))
+    assert draw is not None
+    return apply_sensor(rgb, draw)
+
+
 def test_shot_noise_grows_with_signal_and_keeps_the_mean():
     flat = np.concatenate([np.full((200, 200, 3), 60, np.uint8), np.full((200, 200, 3), 200, np.uint8)], axis=1)
-    cfg = SensorCfg.model_validate({"noise": {"enabled": True, "full_well_e": 2000, "read_noise_e": 2, "bit_depth": 12}})
-    out = apply_sensor(flat, cfg, np.random.default_rng(1)).astype(float)
+    cfg = {"noise": {"enabled": True, "full_well_e": 2000, "read_noise_e": 2, "bit_depth": 12}}
+    out = sensed(flat, cfg, 1).astype(float)
     dark, bright = out[:, :200, 1], out[:, 200:, 1]
     assert abs(dark.mean() - 60) < 1.0 and abs(bright.mean() - 200) < 1.0
     # in linear light the variance is the photon count: brighter pixels are noisier, in electrons
     assert 1.0 < dark.std() and 1.0 < bright.std()
-    same = apply_sensor(flat, cfg, np.random.default_rng(1))
-    assert (same == out).all()
-    higher_gain = SensorCfg.model_validate({"noise": {"enabled": True, "full_well_e": 2000, "gain": 8, "bit_depth": 12}})
-    assert apply_sensor(flat, higher_gain, np.random.default_rng(1))[:, 200:, 1].std() > 1.5 * bright.std()
+    assert (sensed(flat, cfg, 1) == out).all()
+    assert (sensed(flat, cfg, 2) != out).any()  # another frame, other noise
+    higher_gain = {"noise": {"enabled": True, "full_well_e": 2000, "gain": 8, "bit_depth": 12}}
+    assert sensed(flat, higher_gain, 1)[:, 200:, 1].std() > 1.5 * bright.std()
 
 
 def test_vignetting_white_balance_and_monochrome():
     grey = np.full((60, 80, 3), 180, np.uint8)
-    vig = apply_sensor(grey, SensorCfg.model_validate({"vignetting": 0.4}), np.random.default_rng(0))
+    vig = sensed(grey, {"vignetting": 0.4}, 0)
     assert vig[30, 40].mean() > vig[0, 0].mean() + 20 and abs(int(vig[30, 40, 0]) - 180) <= 1
-    warm = apply_sensor(grey, SensorCfg.model_validate({"white_balance": 1.2}), np.random.default_rng(0))
+    warm = sensed(grey, {"white_balance": 1.2}, 0)
     assert warm[..., 0].mean() > 185 and warm[..., 2].mean() > 185 and abs(warm[..., 1].mean() - 180) < 1
-    mono = apply_sensor(grey, SensorCfg.model_validate({"monochrome": True}), np.random.default_rng(0))
+    mono = sensed(grey, {"monochrome": True}, 0)
     assert mono.shape == (60, 80) and abs(int(mono[5, 5]) - 180) <= 1
 
 
@@ -108,3 +118,30 @@ def test_optics_change_the_image_not_the_labels(tmp_path):
         for im in a["images"]:
             im_a, im_b = (np.asarray(Image.open(o / "images" / split / im["file_name"])).astype(float) for o in outs)
             assert np.abs(im_a - im_b).mean() > 1.0
+
+
+def test_lens_and_sensor_are_drawn_into_the_scene_from_their_own_stream(tmp_path):
+    """The Scene holds everything random about a frame, lens blur and sensor included; switching
+    them on changes nothing else in the scene, and each frame draws its own."""
+    from synth.config import load_config
+    from synth.scene import sample_scene
+
+    plain = load_config(small_config(tmp_path))
+    extra = {
+        "sensor": {"white_balance": {"uniform": [0.9, 1.1]}, "noise": {"enabled": True, "gain": {"uniform": [1, 4]}}},
+        "camera": {
+            **yaml.safe_load((tmp_path / "cfg.yaml").read_text())["camera"],
+            "motion_blur": {"length_px": {"uniform": [1, 5]}},
+        },
+    }
+    (tmp_path / "s").mkdir()
+    sensed_cfg = load_config(small_config(tmp_path / "s", **extra))
+    a, b = sample_scene(plain, 2), sample_scene(sensed_cfg, 2)
+    assert a.sensor is None and a.optics is None
+    assert b.sensor is not None and b.sensor.noise and 1 <= b.sensor.gain <= 4 and b.optics is not None
+    assert 1 <= b.optics.motion_length_px <= 5
+    assert np.array_equal(a.camera.world_to_camera, b.camera.world_to_camera)
+    assert [o.pose.tolist() for o in a.objects] == [o.pose.tolist() for o in b.objects]
+    again, other = sample_scene(sensed_cfg, 2), sample_scene(sensed_cfg, 3)
+    assert again.sensor == b.sensor and again.optics == b.optics
+    assert other.sensor is not None and other.sensor.noise_seed != b.sensor.noise_seed

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
-from ..fields import num_dist
+import numpy as np
+from pydantic import Field
+
+from ..distributions import dist
+from ..fields import NumDist, bounds
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
 
 
 class ChipSpec(DefectSpec):
-    size_mm: num_dist(0.2, 50) = {"uniform": [1.0, 5.0]}
+    size_mm: Annotated[NumDist, bounds(0.2, 50)] = Field(dist({"uniform": [1.0, 5.0]}))
     edge_angle_deg: float = 45.0
 
 
@@ -18,6 +22,8 @@ def pick_sharp_edge(s: Surface, min_angle_deg: float, rng: np.random.Generator):
     """A random sharp edge of the part (from the unedited mesh, whose adjacency trimesh caches),
     longer ones likelier: (end a, end b, normal of each side) or None."""
     m = s.host
+    if m is None:  # (surfaces always keep their unedited host; without one there is nothing to pick from)
+        return None
     sharp = m.face_adjacency_angles > np.radians(min_angle_deg)
     edges, adj = m.face_adjacency_edges[sharp], m.face_adjacency[sharp]
     if len(edges) == 0:

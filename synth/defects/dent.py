@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
-from ..fields import num_dist
+import numpy as np
+from pydantic import Field
+
+from ..distributions import dist
+from ..fields import NumDist, bounds
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
 
 
 class DentSpec(DefectSpec):
-    radius_mm: num_dist(0.2, 50) = {"uniform": [1.0, 15.0]}
-    depth_mm: num_dist(0.01, 10) = {"uniform": [0.1, 3.0]}
+    radius_mm: Annotated[NumDist, bounds(0.2, 50)] = Field(dist({"uniform": [1.0, 15.0]}))
+    depth_mm: Annotated[NumDist, bounds(0.01, 10)] = Field(dist({"uniform": [0.1, 3.0]}))
 
 
 @register("dent", DentSpec)

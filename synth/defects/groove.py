@@ -7,24 +7,28 @@ the toe of a weld bead, running along it.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
-from ..fields import num_dist
+import numpy as np
+from pydantic import Field
+
+from ..distributions import dist
+from ..fields import NumDist, bounds
 from .kernels import distance_to_polyline
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface, smooth_curve, tangent_frame
 
 
 class ScratchSpec(DefectSpec):
-    width_mm: num_dist(0.01, 5) = {"uniform": [0.05, 0.5]}
-    length_mm: num_dist(0.5, 500) = {"uniform": [2.0, 50.0]}
-    depth_mm: num_dist(0.001, 2) = {"uniform": [0.01, 0.08]}
+    width_mm: Annotated[NumDist, bounds(0.01, 5)] = Field(dist({"uniform": [0.05, 0.5]}))
+    length_mm: Annotated[NumDist, bounds(0.5, 500)] = Field(dist({"uniform": [2.0, 50.0]}))
+    depth_mm: Annotated[NumDist, bounds(0.001, 2)] = Field(dist({"uniform": [0.01, 0.08]}))
 
 
 class CrackSpec(DefectSpec):
-    width_mm: num_dist(0.01, 5) = {"uniform": [0.08, 0.3]}
-    length_mm: num_dist(0.5, 500) = {"uniform": [3.0, 25.0]}
-    depth_mm: num_dist(0.01, 10) = {"uniform": [0.3, 1.0]}
+    width_mm: Annotated[NumDist, bounds(0.01, 5)] = Field(dist({"uniform": [0.08, 0.3]}))
+    length_mm: Annotated[NumDist, bounds(0.5, 500)] = Field(dist({"uniform": [3.0, 25.0]}))
+    depth_mm: Annotated[NumDist, bounds(0.01, 10)] = Field(dist({"uniform": [0.3, 1.0]}))
     branch_probability: float = 0.5
 
 
@@ -34,9 +38,9 @@ class WeldCrackSpec(CrackSpec):
 
 class UndercutSpec(DefectSpec):
     surfaces: str = "weld_seam"
-    width_mm: num_dist(0.05, 10) = {"uniform": [0.6, 1.5]}
-    length_mm: num_dist(0.5, 200) = {"uniform": [4.0, 15.0]}
-    depth_mm: num_dist(0.01, 5) = {"uniform": [0.2, 0.6]}
+    width_mm: Annotated[NumDist, bounds(0.05, 10)] = Field(dist({"uniform": [0.6, 1.5]}))
+    length_mm: Annotated[NumDist, bounds(0.5, 200)] = Field(dist({"uniform": [4.0, 15.0]}))
+    depth_mm: Annotated[NumDist, bounds(0.01, 5)] = Field(dist({"uniform": [0.2, 0.6]}))
 
 
 def cut_groove(

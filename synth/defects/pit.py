@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from pydantic import Field
 
-from ..fields import num_dist
+from ..distributions import dist
+from ..fields import NumDist, bounds
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
 
 
 class PitSpec(DefectSpec):
-    diameter_mm: num_dist(0.05, 20) = {"uniform": [0.2, 3.0]}
-    depth_ratio: num_dist(0.05, 5) = {"uniform": [0.4, 0.8]}
+    diameter_mm: Annotated[NumDist, bounds(0.05, 20)] = Field(dist({"uniform": [0.2, 3.0]}))
+    depth_ratio: Annotated[NumDist, bounds(0.05, 5)] = Field(dist({"uniform": [0.4, 0.8]}))
 
 
 class PorositySpec(PitSpec):
-    pores: num_dist(1, 200) = {"uniform": [3, 12]}
-    cluster_mm: num_dist(0.5, 100) = {"uniform": [2.0, 6.0]}
-    diameter_mm: num_dist(0.05, 20) = {"uniform": [0.2, 1.5]}
+    pores: Annotated[NumDist, bounds(1, 200)] = Field(dist({"uniform": [3, 12]}))
+    cluster_mm: Annotated[NumDist, bounds(0.5, 100)] = Field(dist({"uniform": [2.0, 6.0]}))
+    diameter_mm: Annotated[NumDist, bounds(0.05, 20)] = Field(dist({"uniform": [0.2, 1.5]}))
 
 
 class WeldPorositySpec(PorositySpec):
@@ -27,7 +30,7 @@ class WeldPorositySpec(PorositySpec):
 
 class BurnThroughSpec(DefectSpec):
     surfaces: str = "weld_seam"
-    diameter_mm: num_dist(0.2, 30) = {"uniform": [1.0, 4.0]}
+    diameter_mm: Annotated[NumDist, bounds(0.2, 30)] = Field(dist({"uniform": [1.0, 4.0]}))
 
 
 def carve_pits(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from pydantic import Field
 
-from ..fields import Model, num_dist
+from ..distributions import dist
+from ..fields import Model, NumDist, bounds
 from .surface import Surface
 
 
@@ -17,7 +19,7 @@ class DefectSpec(Model):
 
     hosts: list[str] = Field(["*"], description="part categories it may appear on ('*': all)")
     probability: float = Field(0.2, ge=0, le=1, description="chance per part that this kind appears")
-    count: num_dist(1) = Field(1, description="instances per part when it appears")
+    count: Annotated[NumDist, bounds(1)] = Field(dist(1), description="instances per part when it appears")
 
 
 @dataclass(frozen=True)

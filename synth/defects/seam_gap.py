@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
-from ..fields import num_dist
+import numpy as np
+from pydantic import Field
+
+from ..distributions import dist
+from ..fields import NumDist, bounds
 from .groove import pick_seam
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
@@ -12,7 +16,7 @@ from .surface import Surface
 
 class SeamGapSpec(DefectSpec):
     surfaces: str = "weld_seam"
-    length_mm: num_dist(0.5, 100) = {"uniform": [2.0, 8.0]}
+    length_mm: Annotated[NumDist, bounds(0.5, 100)] = Field(dist({"uniform": [2.0, 8.0]}))
 
 
 @register("seam_gap", SeamGapSpec, needs_group="weld_seam")

@@ -3,10 +3,14 @@ ridge along an edge. Both are small bright bumps that cast tiny shadows."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 import trimesh
+from pydantic import Field
 
-from ..fields import num_dist
+from ..distributions import dist
+from ..fields import NumDist, bounds
 from .chip import pick_sharp_edge
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface
@@ -14,14 +18,14 @@ from .surface import Surface
 
 class SpatterSpec(DefectSpec):
     surfaces: str | None = "weld_seam"
-    droplets: num_dist(1, 200) = {"uniform": [3, 15]}
-    diameter_mm: num_dist(0.05, 10) = {"uniform": [0.3, 2.0]}
-    spread_mm: num_dist(0.5, 100) = {"uniform": [3.0, 12.0]}
+    droplets: Annotated[NumDist, bounds(1, 200)] = Field(dist({"uniform": [3, 15]}))
+    diameter_mm: Annotated[NumDist, bounds(0.05, 10)] = Field(dist({"uniform": [0.3, 2.0]}))
+    spread_mm: Annotated[NumDist, bounds(0.5, 100)] = Field(dist({"uniform": [3.0, 12.0]}))
 
 
 class BurrSpec(DefectSpec):
-    length_mm: num_dist(0.5, 100) = {"uniform": [2.0, 10.0]}
-    height_mm: num_dist(0.02, 5) = {"uniform": [0.1, 0.5]}
+    length_mm: Annotated[NumDist, bounds(0.5, 100)] = Field(dist({"uniform": [2.0, 10.0]}))
+    height_mm: Annotated[NumDist, bounds(0.02, 5)] = Field(dist({"uniform": [0.1, 0.5]}))
     edge_angle_deg: float = 45.0
 
 
@@ -68,7 +72,7 @@ def burr(s: Surface, p: BurrSpec, defect_id: int, rng: np.random.Generator) -> d
     out /= np.linalg.norm(out)
     L = min(mm(p.length_mm.sample(rng)), float(np.linalg.norm(b - a)))
     h = mm(p.height_mm.sample(rng))
-    start = a + rng.uniform(0, max(np.linalg.norm(b - a) - L, 0)) * d
+    start = a + rng.uniform(0.0, max(float(np.linalg.norm(b - a)) - L, 0.0)) * d
     n = max(3, int(L / (0.8 * h)))
     t = np.linspace(0, L, n)
     r = h * rng.uniform(0.5, 1.0, n)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-from pydantic import field_validator
+from typing import Annotated
 
-from ..fields import StrDist, num_dist
+import numpy as np
+from pydantic import Field, field_validator
+
+from ..distributions import dist
+from ..fields import NumDist, StrDist, bounds
 from .registry import DefectSpec, mm, register, rounded
 from .surface import Surface, tangent_frame
 
@@ -18,8 +21,8 @@ TINTS = {  # albedo multipliers (linear RGB)
 
 
 class StainSpec(DefectSpec):
-    radius_mm: num_dist(0.5, 200) = {"uniform": [2.0, 15.0]}
-    stain_type: StrDist = {"choice": list(TINTS)}
+    radius_mm: Annotated[NumDist, bounds(0.5, 200)] = Field(dist({"uniform": [2.0, 15.0]}))
+    stain_type: StrDist = Field(dist({"choice": list(TINTS)}, numeric=False))
 
     @field_validator("stain_type")
     @classmethod

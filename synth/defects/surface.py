@@ -82,10 +82,11 @@ class Surface:
         the first of a few candidates that the host itself does not hide from the camera."""
         # anywhere on the part: draw from the unedited mesh, whose per-face tables are cached;
         # else only the given faces' tables are computed
-        whole = faces is None and self.host is not None
-        if whole:
-            faces = np.arange(len(self.host.faces))
-            triangles, normals, areas = self.host.triangles, self.host.face_normals, self.host.area_faces
+        host = self.host if faces is None else None
+        whole = host is not None
+        if host is not None:
+            faces = np.arange(len(host.faces))
+            triangles, normals, areas = host.triangles, host.face_normals, host.area_faces
         else:
             faces = np.arange(len(self.faces)) if faces is None else np.asarray(faces)
             triangles = self.vertices[self.faces[faces]]
@@ -95,7 +96,7 @@ class Surface:
             index = faces
             faces = np.arange(len(faces))  # positions into the subset tables
         if in_view and self.viewpoint is not None:  # faces turned towards the camera and inside the image
-            tri = (self.host.triangles_center if whole else triangles.mean(axis=1))[faces]
+            tri = (host.triangles_center if host is not None else triangles.mean(axis=1))[faces]
             ok = np.einsum("ij,ij->i", self.viewpoint - tri, normals[faces]) > 0
             if self.view is not None:
                 proj, w, h = self.view

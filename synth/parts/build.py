@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -158,14 +159,14 @@ def tote(x: float = 300.0, y: float = 200.0, z: float = 120.0, wall: float = 4.0
     return to_trimesh(outer - inner)
 
 
-DISTRACTORS = {
+DISTRACTORS: dict[str, Callable[[], trimesh.Trimesh | trimesh.Scene]] = {
     "distractor_box.stl": distractor_box,
     "distractor_cylinder.stl": distractor_cylinder,
     "distractor_sphere.stl": distractor_sphere,
     "distractor_ring.stl": distractor_ring,
 }
 
-PARTS = {
+PARTS: dict[str, Callable[[], trimesh.Trimesh | trimesh.Scene]] = {
     "hex_bolt.stl": hex_bolt,
     "hex_nut.stl": hex_nut,
     "washer.stl": washer,

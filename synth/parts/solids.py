@@ -23,7 +23,7 @@ def chamfer_cone(across_flats: float, height: float, top: bool = True, bottom: b
     r_out = r_in / np.cos(np.pi / 6) + 0.5
     slope = np.tan(np.radians(30))
     rise = (r_out - r_in * 0.98) * slope
-    pts = [(0, 0), (r_out if not bottom else r_in * 0.98, 0)]
+    pts: list[tuple[float, float]] = [(0.0, 0.0), (r_out if not bottom else r_in * 0.98, 0.0)]
     pts += [(r_out, rise if bottom else 0.0)] if bottom else []
     pts += [(r_out, height - rise if top else height), (r_in * 0.98 if top else r_out, height), (0, height)]
     return revolve(pts, 64)

@@ -4,7 +4,8 @@ Two off-screen windows live for the whole process and are reused for every frame
 - the RGB window: PBR materials, image-based lighting from an HDR environment, key lights,
   ambient occlusion, filmic tone mapping and anti-aliasing;
 - the label window: no multisampling, no lighting, flat colours that encode instance ids in
-  24 bits, and the depth buffer. A pixel gets id k exactly when object k covers its centre
+  24 bits (16 when the frame has defects: the third byte then carries the defect id), and the
+  depth buffer. A pixel gets id k exactly when object k covers its centre
   and is nearest, which is what the RGB pass shows there;
 - a square depth-only window that sees the parts from each key light, for cast shadows.
 Meshes are converted and uploaded once per process (one mapper per mesh and window).
@@ -12,18 +13,17 @@ Meshes are converted and uploaded once per process (one mapper per mesh and wind
 
 from __future__ import annotations
 
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
-os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-
-import numpy as np  # noqa: E402
-import pyvista as pv  # noqa: E402
-from vtkmodules.vtkCommonMath import vtkMatrix4x4  # noqa: E402
-from vtkmodules.vtkFiltersCore import vtkPolyDataTangents  # noqa: E402
-from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture  # noqa: E402
-from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
+import numpy as np
+import pyvista as pv
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkFiltersCore import vtkPolyDataTangents
+from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture
+from vtkmodules.vtkRenderingOpenGL2 import (
     vtkOpenGLFXAAPass,
     vtkRenderStepsPass,
     vtkSSAAPass,
@@ -31,28 +31,37 @@ from vtkmodules.vtkRenderingOpenGL2 import (  # noqa: E402
     vtkToneMappingPass,
 )
 
-from ..assets import load_mesh  # noqa: E402
-from ..environments import white_radiance, with_floor  # noqa: E402
-from ..scene.model import Scene  # noqa: E402
-from ..sensor import source_pixels, warp_bilinear, warp_nearest  # noqa: E402
-from ..textures import FINISH_TILE_M, TILE_M, box_uv, finish_texture, load_image, srgb_to_linear, support_texture  # noqa: E402
-from . import shadows as sh  # noqa: E402
-from .camera import apply_camera, linear_depth  # noqa: E402
-from .vtk_io import image_data, read_depth_buffer, read_rgb  # noqa: E402
+from ..assets import load_mesh
+from ..environments import white_radiance, with_floor
+from ..frame import Frame
+from ..scene.model import Material, Scene
+from ..sensor import source_pixels, warp_bilinear, warp_nearest
+from ..textures import FINISH_TILE_M, TILE_M, box_uv, finish_texture, load_image, srgb_to_linear, support_texture
+from . import shadows as sh
+from .camera import apply_camera, linear_depth
+from .platform import use_egl_when_headless
+from .vtk_io import image_data, read_depth_buffer, read_rgb
 
-pv.OFF_SCREEN = True
 SHADOW_MAP = 1024  # texels per side of each light's depth map
 NORMAL_OUT = "gl_FragData[0] = vec4(normalize(normalVCVSOutput) * 0.5 + 0.5, 1.0);\n"  # view-space normal as colour
 
 
 @dataclass
-class Frame:
-    rgb: np.ndarray  # (h, w, 3) uint8
-    instance_ids: np.ndarray | None  # (h, w) int32, 0 = background/support
-    depth: np.ndarray | None  # (h, w) float32 camera z in metres, inf where nothing
-    defect_ids: np.ndarray | None = None  # (h, w) int32 defect id seen at each pixel, 0 = none
-    amodal: dict[int, np.ndarray] | None = None  # instance id -> (h, w) bool: its whole silhouette, occluders removed
-    normals: np.ndarray | None = None  # (h, w, 3) float32 unit surface normals, OpenCV camera frame; NaN where nothing
+class Item:
+    """One thing drawn in a frame, by role: a `part` (a target, whole or the unedited rest of a
+    defect host), its defect `patch`, a `distractor` (clutter, the tote) or the `support`."""
+
+    role: str
+    path: str  # the mesh file ("support" for the plane)
+    units: str  # the mesh's units (the plane's size for the support)
+    pose: np.ndarray
+    material: Material
+    instance_id: int  # the label colour; 0 for the support
+    edited: pv.PolyData | None = None  # this frame's geometry (defects), else the cached mesh
+
+    @property
+    def tile(self) -> float | None:
+        return None if self.role == "support" else _tile(self.material)
 
 
 def id_to_rgb(k: int) -> tuple[float, float, float]:
@@ -126,6 +135,17 @@ def _texture(img: np.ndarray) -> vtkTexture:
     return tex
 
 
+def _each_map(f: Frame, rgb: Callable[[np.ndarray], np.ndarray], label: Callable[[np.ndarray], np.ndarray]) -> Frame:
+    """The frame with `rgb` applied to its image and `label` to every other map (the same warp or
+    crop, nearest-neighbour for labels)."""
+
+    def opt(m: np.ndarray | None) -> np.ndarray | None:
+        return None if m is None else label(m)
+
+    amodal = None if f.amodal is None else {i: label(m) for i, m in f.amodal.items()}
+    return Frame(rgb(f.rgb), opt(f.instance_ids), opt(f.depth), opt(f.defect_ids), amodal, opt(f.normals))
+
+
 def _label_colours(m: vtkPolyDataMapper) -> None:
     """Colour a patch's faces by their `label_rgb` bytes, exactly (no lighting, no colour map)."""
     m.ScalarVisibilityOn()
@@ -147,6 +167,7 @@ class Renderer:
         pad: tuple[int, int] = (0, 0),
     ):
         """`pad`: margin (x, y) in pixels drawn around the image, which lens distortion pulls in."""
+        use_egl_when_headless()
         self.pad = pad
         self.out_size = (width, height)
         self._lens_maps: dict[bytes, np.ndarray] = {}
@@ -165,13 +186,13 @@ class Renderer:
         self.shadow.ren_win.SetMultiSamples(0)
         self._tone_mapping = tone_mapping
         self._normals_plotter: pv.Plotter | None = None
-        self._meshes: dict[tuple[str, str], pv.PolyData] = {}
-        self._mappers: dict[tuple[str, str, str], vtkPolyDataMapper] = {}
+        self._meshes: dict[tuple, pv.PolyData] = {}  # (path, units) or (path, units, tile): with texture coordinates
+        self._mappers: dict[tuple, vtkPolyDataMapper] = {}  # (window, path, units[, tile])
         self._env: dict[tuple, vtkRenderer] = {}  # one renderer per (environment, floor) keeps its prefiltered maps
         self._current = self.rgb.renderer
         self._actors: list[tuple[vtkRenderer, vtkActor]] = []
         self._lights: list[vtkLight] = []
-        self._passes: dict[str, object] = {}
+        self._passes: dict[str, Any] = {}  # the render pass chain per environment
         self._tone: dict[str, vtkToneMappingPass] = {}
         self._support: dict[float, pv.PolyData] = {}
         self._textures: dict[str, vtkTexture | None] = {}
@@ -247,7 +268,7 @@ class Renderer:
         point arrays (normals, texture coordinates, tangents), so VTK's buffer cache reuses their
         uploads; only indices change."""
         textured = tile is not None
-        cached = self._textured(obj.mesh_path, obj.units, tile) if textured else self._polydata(obj.mesh_path, obj.units)
+        cached = self._textured(obj.mesh_path, obj.units, tile) if tile is not None else self._polydata(obj.mesh_path, obj.units)
         cells = cached.faces.reshape(-1, 4)[obj.geometry.host_faces]
         pd = pv.PolyData()
         pd.SetPoints(cached.GetPoints())
@@ -396,67 +417,95 @@ class Renderer:
         a pass of their own."""
         self._clear()
         self._combined = len(scene.objects) < 2**16 and max((d.defect_id for d in scene.defects), default=0) < 2**8
-        self._use(self._environment(scene.environment.name, scene.environment.floor, scene.environment.sky))
-        sup = scene.support
-        support_pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
-        items = []
-        for o in scene.objects:
-            tile = _tile(o.material)
-            if o.geometry is None:
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, None, "part"))
-            else:  # the host's untouched faces from the cached mesh, and the re-shaded patch
-                items.append((o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o, tile), "part"))
-                patch = _patch(o, self._combined)
-                items.append(
-                    (o.mesh_path, o.units, o.pose, o.material, o.instance_id, _with_uv(patch, tile) if tile else patch, "patch")
-                )
-        items.append(("support", repr(sup.size), support_pose, sup.material, 0, None, "support"))
-        self._label_actors = []
-        for path, units, pose, mat, iid, edited, role in items:
-            tile = _tile(mat) if role != "support" else None
-            a = self._add(self._current, "rgb", path, units, pose, edited, tile)
-            p = a.GetProperty()
-            p.SetInterpolationToPBR()
-            if edited is not None and "albedo_mult" in edited.point_data:  # the defects' tints
-                a.GetMapper().ScalarVisibilityOn()
-                a.GetMapper().SetScalarModeToUsePointFieldData()
-                a.GetMapper().SelectColorArray("albedo")
-                a.GetMapper().SetColorModeToDirectScalars()
-                _set_albedo(edited, mat.base_color)
-            color = np.asarray(mat.base_color)
-            if iid == 0 and (tex := self._support_texture(sup.kind)) is not None:
-                p.SetBaseColorTexture(tex)  # multiplies the colour: keep the sampled mean albedo
-                color = np.clip(color / self._texture_mean[sup.kind], 0.0, 1.0)
-            p.SetColor(*color)
-            p.SetMetallic(mat.metallic)
-            p.SetRoughness(mat.roughness)
-            if role != "support" and mat.finish is not None:  # the finish modulates roughness
-                p.SetORMTexture(self._finish_texture(mat.finish))
-                p.SetAnisotropy(mat.anisotropy)
-            if role != "support" and mat.texture is not None:  # the image is the base colour
-                p.SetBaseColorTexture(self._image_texture(mat.texture))
-                p.SetColor(1.0, 1.0, 1.0)
-            if role == "support" and sup.kind == "backlight":  # a lit diffuser: it emits, it is not lit
-                p.SetInterpolationToFlat()
-                p.SetLighting(False)
-            if with_labels and role == "part" and scene.shadows:  # the whole cached part: defects are below a texel
-                self._add(self.shadow.renderer, "shadow", path, units, pose)
+        env = scene.environment
+        self._use(self._environment(env.name, env.floor, env.sky))
+        self._label_actors: list[tuple[vtkActor, bool, int]] = []
+        for item in self._items(scene):
+            self._shade(item, scene)
+            if with_labels and item.role in ("part", "distractor") and scene.shadows:
+                self._add(self.shadow.renderer, "shadow", item.path, item.units, item.pose)  # whole cached mesh
             if normals:
-                n = self._add(self._normals_window().renderer, "normals", path, units, pose, edited)
+                n = self._add(self._normals_window().renderer, "normals", item.path, item.units, item.pose, item.edited)
                 n.GetShaderProperty().AddFragmentShaderReplacement("//VTK::Light::Impl", True, NORMAL_OUT, False)
             if with_labels:
-                b = self._add(self.labels.renderer, "labels", path, units, pose, edited)
-                self._label_actors.append((b, role == "patch", iid))
-                if role == "patch" and self._combined:
-                    _label_colours(b.GetMapper())
-                q = b.GetProperty()
-                q.SetLighting(False)
-                q.SetInterpolationToFlat()
-                q.SetAmbient(1.0)
-                q.SetDiffuse(0.0)
-                q.SetSpecular(0.0)
-                q.SetColor(*id_to_rgb(iid))
-                q.SetAmbientColor(*id_to_rgb(iid))
+                self._label(item)
+        self._add_lights(scene)
+        return self._set_cameras(scene, normals)
+
+    def _items(self, scene: Scene) -> list[Item]:
+        """What the frame draws: each object (a defect host as its unedited faces plus the edited
+        patch), then the support plane."""
+        items = []
+        for o in scene.objects:
+            role = "distractor" if o.distractor else "part"
+            if o.geometry is None:
+                items.append(Item(role, o.mesh_path, o.units, o.pose, o.material, o.instance_id))
+                continue
+            tile = _tile(o.material)
+            items.append(Item(role, o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o, tile)))
+            patch = _patch(o, self._combined)
+            edited = _with_uv(patch, tile) if tile else patch
+            items.append(Item("patch", o.mesh_path, o.units, o.pose, o.material, o.instance_id, edited))
+        sup = scene.support
+        pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
+        items.append(Item("support", "support", repr(sup.size), pose, sup.material, 0))
+        return items
+
+    def _shade(self, item: Item, scene: Scene) -> None:
+        """The item's PBR actor in the RGB window."""
+        a = self._add(self._current, "rgb", item.path, item.units, item.pose, item.edited, item.tile)
+        p = a.GetProperty()
+        p.SetInterpolationToPBR()
+        mat = item.material
+        p.SetColor(*mat.base_color)
+        p.SetMetallic(mat.metallic)
+        p.SetRoughness(mat.roughness)
+        if item.role == "support":
+            self._shade_support(p, scene)
+            return
+        if item.role == "patch":  # the defects' tints, per vertex
+            mapper = a.GetMapper()
+            mapper.ScalarVisibilityOn()
+            mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("albedo")
+            mapper.SetColorModeToDirectScalars()
+            assert item.edited is not None
+            _set_albedo(item.edited, mat.base_color)
+        if mat.finish is not None:  # the finish modulates roughness
+            p.SetORMTexture(self._finish_texture(mat.finish))
+            p.SetAnisotropy(mat.anisotropy)
+        if mat.texture is not None:  # the image is the base colour
+            p.SetBaseColorTexture(self._image_texture(mat.texture))
+            p.SetColor(1.0, 1.0, 1.0)
+
+    def _shade_support(self, p, scene: Scene) -> None:
+        """The support's texture (its colour scaled so the sampled mean albedo holds), or a lit
+        diffuser that emits rather than being lit (a back light)."""
+        sup = scene.support
+        if (tex := self._support_texture(sup.kind)) is not None:
+            p.SetBaseColorTexture(tex)  # multiplies the colour: keep the sampled mean albedo
+            p.SetColor(*np.clip(np.asarray(sup.material.base_color) / self._texture_mean[sup.kind], 0.0, 1.0))
+        if sup.kind == "backlight":
+            p.SetInterpolationToFlat()
+            p.SetLighting(False)
+
+    def _label(self, item: Item) -> None:
+        """The item's flat, unlit actor in the label window, coloured by its instance id (a patch's
+        faces by their own host and defect ids when both fit one pass)."""
+        b = self._add(self.labels.renderer, "labels", item.path, item.units, item.pose, item.edited)
+        self._label_actors.append((b, item.role == "patch", item.instance_id))
+        if item.role == "patch" and self._combined:
+            _label_colours(b.GetMapper())
+        q = b.GetProperty()
+        q.SetLighting(False)
+        q.SetInterpolationToFlat()
+        q.SetAmbient(1.0)
+        q.SetDiffuse(0.0)
+        q.SetSpecular(0.0)
+        q.SetColor(*id_to_rgb(item.instance_id))
+        q.SetAmbientColor(*id_to_rgb(item.instance_id))
+
+    def _add_lights(self, scene: Scene) -> None:
         for light in scene.lights:
             lt = vtkLight()
             lt.SetLightTypeToSceneLight()
@@ -468,6 +517,9 @@ class Renderer:
             lt.SetConeAngle(light.cone_angle_deg)
             self._current.AddLight(lt)
             self._lights.append(lt)
+
+    def _set_cameras(self, scene: Scene, normals: bool) -> tuple[float, float]:
+        """Environment orientation, exposure and the same camera in every window; returns (near, far)."""
         ren = self._current
         rot = np.radians(scene.environment.rotation_deg)
         ren.SetEnvironmentRight(float(np.cos(rot)), float(np.sin(rot)), 0.0)
@@ -511,13 +563,12 @@ class Renderer:
         K[1, 2] += py
         ideal = replace(scene, camera=replace(cam, K=K, width=self.width, height=self.height, distortion=(0.0,) * 5))
         f = self._render(ideal, ids, depth, amodal, normals)
-        maps = {k: getattr(f, k) for k in ("rgb", "instance_ids", "depth", "defect_ids", "normals")}
-        maps = {k: m for k, m in maps.items() if m is not None}
         if not any(cam.distortion):
-            out = {k: m[py : py + cam.height, px : px + cam.width] for k, m in maps.items()}
-            if f.amodal is not None:
-                out["amodal"] = {i: m[py : py + cam.height, px : px + cam.width] for i, m in f.amodal.items()}
-            return Frame(**{"instance_ids": None, "depth": None, **out})
+
+            def crop(m: np.ndarray) -> np.ndarray:
+                return m[py : py + cam.height, px : px + cam.width]
+
+            return _each_map(f, crop, crop)
         key = cam.K.tobytes() + np.asarray(cam.distortion).tobytes()
         if key not in self._lens_maps:
             src = source_pixels(cam.K, cam.distortion, cam.width, cam.height)
@@ -528,10 +579,7 @@ class Renderer:
                 self._lens_maps.clear()
             self._lens_maps[key] = src
         src = self._lens_maps[key]
-        warped = {k: (warp_bilinear if k == "rgb" else warp_nearest)(m, src, self.pad) for k, m in maps.items()}
-        if f.amodal is not None:
-            warped["amodal"] = {i: warp_nearest(m, src, self.pad) for i, m in f.amodal.items()}
-        return Frame(**{"instance_ids": None, "depth": None, **warped})
+        return _each_map(f, lambda m: warp_bilinear(m, src, self.pad), lambda m: warp_nearest(m, src, self.pad))
 
     def _render(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False, normals: bool = False) -> Frame:
         casting = any(lt.shadow for lt in scene.lights) and scene.support.kind != "backlight"  # a lit panel takes no shadow
@@ -560,6 +608,7 @@ class Renderer:
         t.append(time.perf_counter())
         self.timings["label passes"] = t[3] - t[2]
         if cast:
+            assert z is not None
             self._cast_shadows(scene, rgb, id_map, z)
         t.append(time.perf_counter())
         self.timings["cast shadows"] = t[4] - t[3]
@@ -592,7 +641,8 @@ class Renderer:
             for actor, _, iid in self._label_actors:
                 actor.SetVisibility(iid == obj.instance_id)
             self.labels.ren_win.Render()
-            out[obj.instance_id] = (rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height)) & 0xFFFF) == obj.instance_id
+            ids = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
+            out[obj.instance_id] = (ids & 0xFFFF if self._combined else ids) == obj.instance_id
         for actor, _, _ in self._label_actors:
             actor.SetVisibility(True)
         return out
@@ -616,12 +666,12 @@ class Renderer:
         coarse = np.zeros_like(mask)
         coarse[::s, ::s] = mask[::s, ::s]
         points = sh.support_points(scene, z, coarse)
-        corners = []
+        boxes = []
         for o in scene.objects:
             lo, hi = load_mesh(o.mesh_path, o.units).mesh.bounds
             box = np.array([[x, y, w] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for w in (lo[2], hi[2])])
-            corners.append(box @ o.pose[:3, :3].T + o.pose[:3, 3])
-        corners = np.concatenate(corners)
+            boxes.append(box @ o.pose[:3, :3].T + o.pose[:3, 3])
+        corners = np.concatenate(boxes)
         centre = (corners.min(axis=0) + corners.max(axis=0)) / 2
         radius = float(np.linalg.norm(corners - centre, axis=1).max()) * 1.05
         blocked = np.zeros(len(points))

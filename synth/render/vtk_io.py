@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkFloatArray, vtkUnsignedCharArray
 from vtkmodules.vtkCommonDataModel import vtkImageData
-from vtkmodules.vtkIOImage import vtkHDRReader
-
-
-def read_hdr(path: Path) -> np.ndarray:
-    """Radiance .hdr to (h, w, 3) float32, row 0 at the top."""
-    r = vtkHDRReader()
-    r.SetFileName(str(path))
-    r.Update()
-    img = r.GetOutput()
-    w, h, _ = img.GetDimensions()
-    a = vtk_to_numpy(img.GetPointData().GetScalars()).reshape(h, w, -1)[..., :3]
-    return np.ascontiguousarray(a[::-1], dtype=np.float32)
 
 
 def image_data(rgb: np.ndarray) -> vtkImageData:

@@ -62,6 +62,7 @@ def sample_camera(cfg: CameraCfg, image: ImageCfg, centre: np.ndarray, rng: np.r
     jitter = rng.uniform(-1.0, 1.0, 2) * cfg.look_at_jitter
     target = np.array([centre[0] + jitter[0], centre[1] + jitter[1], centre[2]])
     pos = target + dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
-    distortion = tuple(float(d.sample(rng)) for d in cfg.distortion.dists())
+    k1, k2, p1, p2, k3 = (float(d.sample(rng)) for d in cfg.distortion.dists())
+    distortion = (k1, k2, p1, p2, k3)
     w2c = look_at(pos, target, az, roll)
     return Camera(K=K, world_to_camera=w2c, width=image.width, height=image.height, distortion=distortion, focus_distance=dist)

@@ -34,8 +34,8 @@ def sample_lights(cfg: LightingCfg, target: np.ndarray, rng: np.random.Generator
         lights.append(
             Light(
                 kind=kind,
-                position=tuple(float(v) for v in pos),
-                focal_point=tuple(float(v) for v in target),
+                position=(float(pos[0]), float(pos[1]), float(pos[2])),
+                focal_point=(float(target[0]), float(target[1]), float(target[2])),
                 intensity=float(k.intensity.sample(rng)),
                 color=kelvin_to_rgb(float(k.color_temperature_k.sample(rng))),
                 cone_angle_deg=cone,
@@ -56,7 +56,8 @@ def rig_lights(rig: RigCfg, camera: Camera, target: np.ndarray, rng: np.random.G
     aim = eye + forward * float(np.linalg.norm(target - eye))  # the point the camera looks at
 
     def light(pos, focal, n, kind="spot", cone=60.0, shadow=False) -> Light:
-        return Light(kind, tuple(map(float, pos)), tuple(map(float, focal)), total / n, color, cone, shadow)
+        p, f = (float(pos[0]), float(pos[1]), float(pos[2])), (float(focal[0]), float(focal[1]), float(focal[2]))
+        return Light(kind, p, f, total / n, color, cone, shadow)
 
     n = rig.lights
     ring = np.linspace(0, 2 * np.pi, n, endpoint=False)

@@ -101,6 +101,34 @@ class Support:
 
 
 @dataclass
+class Optics:
+    """The lens blur drawn for a frame: thin-lens defocus (when `f_number` is set) and linear
+    motion blur (when `motion_length_px` > 0). Applied to the RGB image only."""
+
+    f_number: float | None = None
+    focal_m: float = 0.0  # the lens's focal length in metres, for the circle of confusion
+    motion_length_px: float = 0.0
+    motion_angle_deg: float = 0.0
+
+
+@dataclass
+class Sensor:
+    """The sensor drawn for a frame (EMVA 1288 terms, in electrons). `noise_seed` seeds the
+    per-pixel noise, so the noise is as reproducible as everything else in the scene."""
+
+    white_balance: tuple[float, float] = (1.0, 1.0)  # red and blue gains relative to green
+    vignetting: float = 0.0
+    monochrome: bool = False
+    noise: bool = False
+    gain: float = 1.0
+    full_well_e: float = 10000.0
+    dark_e: float = 0.0  # dark current x exposure
+    read_noise_e: float = 0.0
+    bit_depth: int = 10
+    noise_seed: int = 0
+
+
+@dataclass
 class Scene:
     frame_index: int
     seed: int
@@ -112,3 +140,5 @@ class Scene:
     shadows: bool
     notes: list[str] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
+    optics: Optics | None = None  # lens blur, None: a sharp pinhole image
+    sensor: Sensor | None = None  # None: an ideal sensor (the rendered image as it is)

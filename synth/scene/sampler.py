@@ -9,13 +9,15 @@ import numpy as np
 from ..assets import load_mesh
 from ..config import Config
 from ..environments import BUILTIN, white_radiance
+from ..presets import SUPPORTS
 from ..textures import PART_TEXTURES, TILE_M, background_images
 from .bin import Pile
 from .camera import sample_camera
 from .defects import sample_defects
 from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
-from .materials import SUPPORTS, sample_material
+from .materials import sample_material
 from .model import Scene, SceneObject, Support
+from .optics import optics_rng, sample_optics, sample_sensor
 from .placement import place_part, rotation_z
 
 
@@ -41,19 +43,23 @@ def _group_point(objects: list[SceneObject], prefix: str, rng: np.random.Generat
             hosts.append((o, np.concatenate(faces)))
     if not hosts:
         return default
-    o, faces = hosts[int(rng.integers(len(hosts)))]
+    o, on_groups = hosts[int(rng.integers(len(hosts)))]
     mesh = load_mesh(o.mesh_path, o.units).mesh
-    p = mesh.triangles_center[faces[int(rng.integers(len(faces)))]]
+    p = mesh.triangles_center[on_groups[int(rng.integers(len(on_groups)))]]
     return o.pose[:3, :3] @ p + o.pose[:3, 3]
 
 
 def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scene:
+    """Everything random about frame `frame_index`: parts and poses, camera, lights, environment,
+    support, defects, lens blur and sensor draws."""
     seed = cfg.seed if seed is None else seed
     rng = frame_rng(seed, frame_index)
     weights = np.array([p.weight for p in cfg.parts])
     weights = weights / weights.sum()
     n = cfg.scene.parts_per_image.sample_int(rng)
-    objects, footprints, notes = [], [], []
+    objects: list[SceneObject] = []
+    footprints: list = []
+    notes: list[str] = []
     pile = Pile(cfg.scene.bin.inner, cfg.scene.bin.floor) if cfg.scene.layout == "bin" else None
 
     def place(mesh) -> np.ndarray | None:
@@ -162,6 +168,9 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     cam_pos = -camera.world_to_camera[:3, :3].T @ camera.world_to_camera[:3, 3]
     pixel = float(np.linalg.norm(cam_pos - centre)) / camera.K[0, 0]  # metres per pixel at the parts
     defects = sample_defects(cfg, objects, rng, min_edge=pixel, camera=camera)
+    lens_rng = optics_rng(seed, frame_index)  # its own stream: switching optics on changes nothing else
+    optics = sample_optics(cfg.camera, camera, lens_rng)
+    sensor = sample_sensor(cfg.sensor, lens_rng)
     return Scene(
         frame_index=frame_index,
         seed=seed,
@@ -173,4 +182,6 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         shadows=cfg.lighting.shadows,
         notes=notes,
         defects=defects,
+        optics=optics,
+        sensor=sensor,
     )

@@ -11,44 +11,32 @@ Renderer start-up (environment prefiltering, mesh upload) is warmed before timin
 from __future__ import annotations
 
 import json
+import os
 import platform
-import resource
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
-
-import psutil
+from typing import Any
 
 from .. import __version__
-from ..config import Config, config_from_dict
+from ..config import Config
+from ..defects import KINDS
+from ..render import Renderer
+from ..runner import generate
+from ..scene import sample_scene
 from .scaling import scaling as scaling_rows
 from .scaling import scaling_table, stage_times, stages_table
-
-
-def _with(cfg: Config, **kw) -> Config:
-    raw = cfg.model_dump(mode="json")
-    raw.update(kw)
-    return config_from_dict(raw, base_dir=cfg.base_dir)
-
-
-def _warm(renderer, cfg: Config) -> None:
-    """Render until every environment and mesh has been used once (prefilter, uploads)."""
-    from ..scene import sample_scene
-
-    for i in range(cfg.num_images, cfg.num_images + 12):
-        renderer.render(sample_scene(cfg, i))
+from .timing import merged, peak_rss_bytes, rss_bytes, warm, with_overrides
 
 
 def default_defects() -> dict:
     """Every surface defect kind at its default settings (weld kinds need weld seams)."""
-    from ..defects import KINDS
-
     return {"kinds": {name: {} for name, k in KINDS.items() if k.needs_group is None}}
 
 
-FEATURES = {  # realism features, each timed end to end against the same frames without it
+FEATURES: dict[str, dict] = {  # realism features, each timed end to end against the same frames without it
     "lens distortion (k1 -0.2, k2 0.05)": {"camera": {"distortion": {"k1": -0.2, "k2": 0.05}}},
     "sensor noise + vignetting": {"sensor": {"noise": {"enabled": True}, "vignetting": 0.3}},
     "monochrome": {"sensor": {"monochrome": True}},
@@ -59,16 +47,7 @@ FEATURES = {  # realism features, each timed end to end against the same frames 
 }
 
 
-def _merged(cfg: Config, over: dict) -> Config:
-    raw = cfg.model_dump(mode="json")
-    for section, values in over.items():
-        raw[section] = {**(raw.get(section) or {}), **values}
-    return config_from_dict(raw, base_dir=cfg.base_dir)
-
-
-def _timed_run(cfg: Config, out: Path, renderer) -> list[float]:
-    from ..runner import generate
-
+def _timed_run(cfg: Config, out: Path, renderer: Renderer) -> list[float]:
     stamps: list[float] = []
     t0 = time.perf_counter()
     generate(cfg, out, progress=False, renderer=renderer, on_frame=lambda k: stamps.append(time.perf_counter()))
@@ -78,24 +57,22 @@ def _timed_run(cfg: Config, out: Path, renderer) -> list[float]:
 def feature_costs(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
     """Median ms/frame end to end with each feature on, and the baseline (the mean of a block before
     and after them all, on the same frames)."""
-    from ..render import Renderer
-
     base_r = Renderer.for_config(cfg)
     try:
-        _warm(base_r, cfg)
-        before = statistics.median(_timed_run(_with(cfg, num_images=n), tmp / "f_base0", base_r))
+        warm(base_r, cfg)
+        before = statistics.median(_timed_run(with_overrides(cfg, num_images=n), tmp / "f_base0", base_r))
         costs = {}
         for k, (name, over) in enumerate(FEATURES.items()):
-            fc = _with(_merged(cfg, over), num_images=n)
+            fc = with_overrides(merged(cfg, over), num_images=n)
             r = base_r if "distortion" not in name else Renderer.for_config(fc)  # distortion renders a margin
             try:
                 if r is not base_r:
-                    _warm(r, fc)
+                    warm(r, fc)
                 costs[name] = statistics.median(_timed_run(fc, tmp / f"f{k}", r))
             finally:
                 if r is not base_r:
                     r.close()
-        after = statistics.median(_timed_run(_with(cfg, num_images=n), tmp / "f_base1", base_r))
+        after = statistics.median(_timed_run(with_overrides(cfg, num_images=n), tmp / "f_base1", base_r))
     finally:
         base_r.close()
     return {"baseline": (before + after) / 2, **costs}
@@ -111,42 +88,32 @@ def run_bench(
     stages: bool = False,
     scaling: bool = False,
 ) -> dict:
-    from ..render import Renderer
-    from ..runner import generate
-    from ..scene import sample_scene
-
+    """Run the benchmark, print its tables and write the JSON to `out`; returns the results."""
     with_defects = None
     if defects:
-        with_defects = _with(
+        with_defects = with_overrides(
             cfg, num_images=n, defects=cfg.model_dump(mode="json")["defects"] if cfg.defects.enabled() else default_defects()
         )
-    cfg = _with(cfg, num_images=n, defects={})
-    proc = psutil.Process()
+    cfg = with_overrides(cfg, num_images=n, defects={})
+    print(plan(cfg, n, rss_frames, defects, features, stages, scaling), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     renderer = Renderer.for_config(cfg)
     try:
-        _warm(renderer, cfg)
+        warm(renderer, cfg)
         if with_defects is not None:
-            _warm(renderer, with_defects)
+            warm(renderer, with_defects)
         # with and without defects alternate in blocks over the same scenes, so the shared machine's
         # drift hits both alike
-        e2e_frame, defect_frame, e2e_total = [], [], 0.0
+        e2e_frame: list[float] = []
+        defect_frame: list[float] = []
+        e2e_total = 0.0
+        runs = [("plain", cfg, e2e_frame)] + ([("defects", with_defects, defect_frame)] if with_defects is not None else [])
         blocks = 4 if with_defects is not None else 1
         for b in range(blocks):
             m = n // blocks + (b < n % blocks)
-            for label, run, times in (("plain", cfg, e2e_frame), ("defects", with_defects, defect_frame))[
-                : 2 if with_defects is not None else 1
-            ]:
-                stamps: list[float] = []
+            for label, run, times in runs:
                 t0 = time.perf_counter()
-                generate(
-                    _with(run, num_images=m, seed=run.seed + b),
-                    tmp / f"{label}{b}",
-                    progress=False,
-                    renderer=renderer,
-                    on_frame=lambda k, stamps=stamps: stamps.append(time.perf_counter()),
-                )
-                times += [y - x for x, y in zip([t0] + stamps[:-1], stamps, strict=True)]
+                times += _timed_run(with_overrides(run, num_images=m, seed=run.seed + b), tmp / f"{label}{b}", renderer)
                 if run is cfg:
                     e2e_total += time.perf_counter() - t0
 
@@ -161,12 +128,12 @@ def run_bench(
         stage_ms = stage_times(cfg, n, tmp / "stages") if stages else {}
         rss = {}
         if rss_frames:
-            long_cfg = _with(cfg, num_images=rss_frames)
+            long_cfg = with_overrides(cfg, num_images=rss_frames)
             marks = {1, 100, 1000, rss_frames}
 
             def sample(k: int) -> None:
                 if k in marks:
-                    rss[k] = proc.memory_info().rss
+                    rss[k] = rss_bytes()
 
             generate(long_cfg, tmp / "rss", progress=False, renderer=renderer, on_frame=sample)
     finally:
@@ -174,9 +141,9 @@ def run_bench(
         shutil.rmtree(tmp, ignore_errors=True)
 
     e2e_med, floor_med = statistics.median(e2e_frame), statistics.median(floor_frame)
-    result = {
+    result: dict[str, Any] = {
         "synth_version": __version__,
-        "machine": {"cpus": psutil.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "config": cfg.name,
         "resolution": [cfg.image.width, cfg.image.height],
         "shadows": cfg.lighting.shadows,
@@ -186,10 +153,10 @@ def run_bench(
         "floor_rgb_images_per_s": n / sum(floor_frame),
         "floor_rgb_median_s_per_frame": floor_med,
         "ratio_end_to_end_over_floor": e2e_med / floor_med,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_bytes() / 2**20,
         "rss_mb_at_frame": {str(k): v / 2**20 for k, v in sorted(rss.items())},
     }
-    if defect_frame:
+    if with_defects is not None:
         kinds = [k for k, _ in with_defects.defects.enabled()]
         result["defects"] = {
             "kinds": kinds,
@@ -217,6 +184,33 @@ def run_bench(
         print("\n" + scaling_table(result["scaling"]))
     print(f"\nwrote {out}")
     return result
+
+
+def plan(cfg: Config, n: int, rss_frames: int, defects: bool, features: bool, stages: bool, scaling: bool) -> str:
+    """What the benchmark is about to render, said before it starts (it can take a while)."""
+    parts = [f"{n} frames end to end", f"{n} bare RGB frames"]
+    total = 2 * n + 24  # + warm-up
+    if defects:
+        parts.append(f"{n} with defects")
+        total += n
+    if features:
+        k = max(10, n // 4)
+        parts.append(f"{k} x {len(FEATURES) + 2} for the realism features")
+        total += k * (len(FEATURES) + 2)
+    if stages:
+        parts.append(f"{n} timed stage by stage")
+        total += n
+    if scaling:
+        parts.append("6 fresh runs for the scaling table")
+        total += 3 * n + 3 * max(20, n * 640 * 480 // (1920 * 1200) * 2)
+    if rss_frames:
+        parts.append(f"{rss_frames} for the memory run")
+        total += rss_frames
+    return (
+        f"bench: {cfg.name} at {cfg.image.width}x{cfg.image.height}: "
+        + ", ".join(parts)
+        + f" (about {total} frames; Ctrl-C stops)"
+    )
 
 
 def table(r: dict) -> str:

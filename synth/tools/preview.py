@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .validate import decode
+from ..annotate import decode
+from ..config import Config
+from ..errors import SynthError
+from ..pipeline import FrameMaker, preload
 
 PALETTE = np.array(
     [
@@ -53,53 +58,72 @@ def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Imag
     d = ImageDraw.Draw(pic)
     for k, a in enumerate(anns):
         x, y, bw, bh = a["bbox"]
-        col = tuple(int(c) for c in _color(k, a))
-        d.rectangle([x - 0.5, y - 0.5, x + bw - 0.5, y + bh - 0.5], outline=col)
+        colour = tuple(int(c) for c in _color(k, a))
+        d.rectangle([x - 0.5, y - 0.5, x + bw - 0.5, y + bh - 0.5], outline=colour)
         label = names.get(a["category_id"], str(a["category_id"]))
         ty = max(0, y - 11)
         d.rectangle([x, ty, x + 6 * len(label) + 2, ty + 10], fill=(0, 0, 0))
-        d.text((x + 1, ty - 1), label, fill=col)
+        d.text((x + 1, ty - 1), label, fill=colour)
     return pic
 
 
-def defect_closeups(root: Path, n: int, per_kind: int = 1, size: int = 200) -> list[Image.Image]:
-    """Close-ups of defects (largest visible first, `per_kind` of each kind): the raw pixels on
-    the left, the same with the exact mask outlined on the right."""
-    found: dict[str, list] = {}
-    for f in sorted((root / "annotations").glob("instances_*.json")):
-        doc = json.loads(f.read_text())
-        images = {im["id"]: im for im in doc["images"]}
-        split = f.stem.removeprefix("instances_")
-        for a in doc["annotations"]:
+def _closeup(rgb: np.ndarray, a: dict, size: int) -> Image.Image:
+    """The raw pixels around a defect on the left, the same with its exact mask outlined on the right."""
+    h, w = rgb.shape[:2]
+    m = decode(a, h, w)
+    x, y, bw, bh = a["bbox"]
+    half = max(bw, bh, 24) * 0.8
+    cx, cy = x + bw / 2, y + bh / 2
+    box = (int(max(0, cx - half)), int(max(0, cy - half)), int(min(w, cx + half)), int(min(h, cy + half)))
+    raw = Image.fromarray(rgb).crop(box).resize((size, size), Image.Resampling.LANCZOS)
+    edge = m & ~(np.roll(m, 1, 0) & np.roll(m, -1, 0) & np.roll(m, 1, 1) & np.roll(m, -1, 1))
+    marked = rgb.copy()
+    marked[edge] = DEFECT_COLOR
+    out = Image.fromarray(marked).crop(box).resize((size, size), Image.Resampling.NEAREST)
+    tile = Image.new("RGB", (2 * size, size + 14), (0, 0, 0))
+    tile.paste(raw, (0, 14))
+    tile.paste(out, (size, 14))
+    ImageDraw.Draw(tile).text((3, 1), f"{a['attributes']['kind']}  {a['area']} px", fill=(255, 255, 255))
+    return tile
+
+
+def closeups(
+    frames: Sequence[tuple[Callable[[], np.ndarray], list[dict]]], n: int, per_kind: int = 1, size: int = 200
+) -> list[Image.Image]:
+    """Close-ups of the largest visible defects of each kind (`per_kind` each, at most `n`) among
+    `frames`: (a function giving the frame's RGB, its annotations)."""
+    found: dict[str, list[tuple[int, int, dict]]] = {}
+    for k, (_, anns) in enumerate(frames):
+        for a in anns:
             if "attributes" in a:
-                found.setdefault(a["attributes"]["kind"], []).append((a["area"], split, images[a["image_id"]], a))
+                found.setdefault(a["attributes"]["kind"], []).append((a["area"], k, a))
     tiles = []
     for kind in sorted(found):
-        for _, split, im, a in sorted(found[kind], key=lambda t: -t[0])[:per_kind]:
-            rgb = np.asarray(Image.open(root / "images" / split / im["file_name"]).convert("RGB"))
-            m = decode(a, im["height"], im["width"])
-            x, y, w, h = a["bbox"]
-            half = max(w, h, 24) * 0.8
-            cx, cy = x + w / 2, y + h / 2
-            box = [
-                int(max(0, cx - half)),
-                int(max(0, cy - half)),
-                int(min(im["width"], cx + half)),
-                int(min(im["height"], cy + half)),
-            ]
-            raw = Image.fromarray(rgb).crop(box).resize((size, size), Image.LANCZOS)
-            edge = m & ~(np.roll(m, 1, 0) & np.roll(m, -1, 0) & np.roll(m, 1, 1) & np.roll(m, -1, 1))
-            marked = rgb.copy()
-            marked[edge] = DEFECT_COLOR
-            out = Image.fromarray(marked).crop(box).resize((size, size), Image.NEAREST)
-            tile = Image.new("RGB", (2 * size, size + 14), (0, 0, 0))
-            tile.paste(raw, (0, 14))
-            tile.paste(out, (size, 14))
-            ImageDraw.Draw(tile).text((3, 1), f"{kind}  {a['area']} px", fill=(255, 255, 255))
-            tiles.append(tile)
+        for _, k, a in sorted(found[kind], key=lambda t: -t[0])[:per_kind]:
+            rgb = frames[k][0]()
+            tiles.append(_closeup(rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2), a, size))
             if len(tiles) >= n:
                 return tiles
     return tiles
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def defect_closeups(root: Path, n: int, per_kind: int = 1, size: int = 200) -> list[Image.Image]:
+    """Close-ups of a dataset's defects (largest visible first, `per_kind` of each kind)."""
+    frames = []
+    for f in sorted((root / "annotations").glob("instances_*.json")):
+        doc = json.loads(f.read_text())
+        split = f.stem.removeprefix("instances_")
+        by_image: dict[int, list[dict]] = {}
+        for a in doc["annotations"]:
+            by_image.setdefault(a["image_id"], []).append(a)
+        for im in doc["images"]:
+            path = root / "images" / split / im["file_name"]
+            frames.append((functools.partial(_read_rgb, path), by_image.get(im["id"], [])))
+    return closeups(frames, n, per_kind, size)
 
 
 def sheet(tiles: list[Image.Image], max_tile_width: int = 480) -> Image.Image:
@@ -111,12 +135,12 @@ def sheet(tiles: list[Image.Image], max_tile_width: int = 480) -> Image.Image:
     rows = math.ceil(len(tiles) / cols)
     out = Image.new("RGB", (cols * tw, rows * th), (20, 20, 20))
     for i, t in enumerate(tiles):
-        out.paste(t.resize((tw, th), Image.LANCZOS), ((i % cols) * tw, (i // cols) * th))
+        out.paste(t.resize((tw, th), Image.Resampling.LANCZOS), ((i % cols) * tw, (i // cols) * th))
     return out
 
 
 def from_dataset(root: Path, n: int) -> list[Image.Image]:
-    tiles = []
+    tiles: list[Image.Image] = []
     for f in sorted((root / "annotations").glob("instances_*.json")):
         doc = json.loads(f.read_text())
         names = {c["id"]: c["name"] for c in doc["categories"]}
@@ -132,24 +156,15 @@ def from_dataset(root: Path, n: int) -> list[Image.Image]:
     return tiles
 
 
-def from_config(cfg, n: int) -> list[Image.Image]:
-    """Render the first n frames of a config in memory (nothing written)."""
-    from ..render import Renderer
-    from ..runner import annotate_scene, expose, preload
-    from ..scene import sample_scene
-
+def from_config(cfg: Config, n: int, defects: bool = False) -> list[Image.Image]:
+    """Render the first n frames of a config in memory (nothing written): each with its labels
+    drawn over it, or with `defects`, close-ups of the largest defect of each kind among them."""
+    if defects and not cfg.defects.enabled():
+        raise SynthError("--defects: the config has no defects: section (see configs/surface_defects.yaml)")
     preload(cfg)
-    cats = cfg.categories()
-    ids = {c["name"]: c["id"] for c in cats}
-    names = {c["id"]: c["name"] for c in cats}
-    r = Renderer.for_config(cfg)
-    tiles = []
-    try:
-        for i in range(n):
-            scene = sample_scene(cfg, i)
-            frame = expose(cfg, scene, r, i)
-            anns, _ = annotate_scene(cfg, scene, frame, {}, ids)
-            tiles.append(draw(frame.rgb, anns, names))
-    finally:
-        r.close()
-    return tiles
+    names = {c["id"]: c["name"] for c in cfg.categories()}
+    with FrameMaker(cfg) as maker:
+        results = [maker.make(i) for i in range(n)]
+    if defects:
+        return closeups([(functools.partial(lambda r: r.rgb, r), r.annotations) for r in results], n)
+    return [draw(r.rgb, r.annotations, names) for r in results]

@@ -22,59 +22,44 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..config import Config
+from ..backends.threads import default_workers, environ, thread_env
+from ..config import Config, config_from_dict
+from ..pipeline import FrameMaker, render
+from ..runner import generate
+from ..writers.dataset import MARKER, encode_frame, make_folders, save_frame
+from .timing import warm, with_overrides
 
 
 def stage_times(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
     """Median seconds per frame of each stage, over n frames after a warm-up."""
-    from ..render import Renderer
-    from ..runner import expose, frame_outputs
-    from ..scene import sample_scene
-    from ..writers import coco
-    from ..writers.files import encode_image, encode_mask, write_atomic
-    from .bench import _warm
-
-    renderer = Renderer.for_config(cfg)
-    cat_ids = {c["name"]: c["id"] for c in cfg.categories()}
-    (tmp / ".synth" / "frames").mkdir(parents=True, exist_ok=True)
+    (tmp / MARKER / "frames").mkdir(parents=True, exist_ok=True)
+    make_folders(tmp, cfg)
     times: dict[str, list[float]] = {}
-    try:
-        _warm(renderer, cfg)
+    with FrameMaker(cfg) as maker:
+        warm(maker.renderer, cfg)
         for i in range(n):
             t0 = time.perf_counter()
-            scene = sample_scene(cfg, i)
+            scene = maker.scene(i)
             t1 = time.perf_counter()
-            frame = expose(cfg, scene, renderer, i)
+            frame = render(cfg, scene, maker.renderer)
             t2 = time.perf_counter()
-            stages = {"scene sampling": t1 - t0, **renderer.timings}
-            stages["lens, sensor, read-back"] = (t2 - t1) - sum(renderer.timings.values())
+            stages = {"scene sampling": t1 - t0, **maker.renderer.timings}
+            stages["lens, sensor, read-back"] = (t2 - t1) - sum(maker.renderer.timings.values())
+            result = maker.finish(scene, frame)
             t3 = time.perf_counter()
-            out, _, rgb, maps, depth, split, name, image, anns, notes, _ = frame_outputs(cfg, tmp, scene, frame, i, cat_ids)
+            files = encode_frame(cfg, result)
             t4 = time.perf_counter()
-            data = encode_image(rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality)
-            masks = {k: encode_mask(m) for k, m in maps.items()}
+            save_frame(tmp, result, files)
             t5 = time.perf_counter()
-            (tmp / "images" / split).mkdir(parents=True, exist_ok=True)
-            write_atomic(tmp / "images" / split / name, data)
-            for k, blob in masks.items():
-                (tmp / k / split).mkdir(parents=True, exist_ok=True)
-                write_atomic(tmp / k / split / f"{i:06d}.png", blob)
-            coco.save_frame(tmp, i, split, image, anns, notes)
-            t6 = time.perf_counter()
-            stages.update({"annotation": t4 - t3, "encoding": t5 - t4, "writing": t6 - t5})
+            stages.update({"annotation": t3 - t2, "encoding": t4 - t3, "writing": t5 - t4})
             for k, v in stages.items():
                 times.setdefault(k, []).append(v)
-    finally:
-        renderer.close()
     return {k: statistics.median(v) for k, v in times.items()}
 
 
 def _child(raw: dict, base_dir: str, out: str, workers: int, cpus: list[int], result: str) -> None:
     """One timed run, pinned to `cpus` before anything renders (as taskset would)."""
     os.sched_setaffinity(0, cpus)
-    from ..config import config_from_dict
-    from ..runner import generate
-
     cfg = config_from_dict(raw, base_dir=Path(base_dir))
     stamps: list[float] = []
     t0 = time.perf_counter()
@@ -84,8 +69,6 @@ def _child(raw: dict, base_dir: str, out: str, workers: int, cpus: list[int], re
 
 def timed_run(cfg: Config, workers: int, cpus: list[int], tmp: Path) -> dict:
     """images/s of a fresh `generate` on `workers` processes pinned to `cpus`."""
-    from ..workers import environ, thread_env
-
     ctx = multiprocessing.get_context("spawn")
     tag = f"{cfg.image.width}x{cfg.image.height}_{workers}_{len(cpus)}"
     out, result = tmp / f"run_{tag}", tmp / f"stamps_{tag}.json"
@@ -113,16 +96,13 @@ def timed_run(cfg: Config, workers: int, cpus: list[int], tmp: Path) -> dict:
 def scaling(cfg: Config, n: int, resolutions: list[tuple[int, int]]) -> list[dict]:
     """The scaling table: for each resolution, one worker on one core (one render thread), one
     process on every core, and one worker per core (the default)."""
-    from ..workers import default_workers
-    from .bench import _with
-
     cpus = sorted(os.sched_getaffinity(0))
     rows = []
     with tempfile.TemporaryDirectory(prefix="synth-scale-") as tmp:
         for w, h in resolutions:
             m = n if w * h <= 640 * 480 else max(20, n * 640 * 480 // (w * h) * 2)
             image = {**cfg.model_dump(mode="json")["image"], "width": w, "height": h}
-            run_cfg = _with(cfg, num_images=m, defects={}, image=image)
+            run_cfg = with_overrides(cfg, num_images=m, defects={}, image=image)
             settings = dict.fromkeys([(1, 1), (1, len(cpus)), (default_workers(), len(cpus))])  # (workers, cores), in order
             for workers, k in settings:
                 r = timed_run(run_cfg, workers, cpus[:k], Path(tmp))

@@ -12,14 +12,14 @@ num_images: 100
 image: {width: 640, height: 480, format: png}   # format: png | jpg
 splits: {train: 0.8, val: 0.2}
 
-parts:   # mesh paths: absolute, or relative to the working directory or to this file
-  - mesh: assets/meshes/hex_bolt.stl   # STL, OBJ, PLY, GLB/GLTF, OFF, 3MF, STEP (pip install 'synth[step]')
+parts:   # mesh paths: absolute, relative to the working directory or to this file, or synth:meshes/... (bundled)
+  - mesh: synth:meshes/hex_bolt.stl   # STL, OBJ, PLY, GLB/GLTF, OFF, 3MF, STEP (pip install 'synth[step]')
     category: bolt
     units: mm                          # mm | cm | m | in
     material: {choice: [steel, zinc_plated]}
     # materials: steel stainless aluminium brushed_aluminium cast_iron copper brass zinc_plated
     #            black_oxide black_plastic rubber
-  - {mesh: assets/meshes/flange.stl, category: flange, units: mm, material: {choice: [aluminium, cast_iron]}}
+  - {mesh: synth:meshes/flange.stl, category: flange, units: mm, material: {choice: [aluminium, cast_iron]}}
 
 scene:
   parts_per_image: {uniform: [2, 6]}

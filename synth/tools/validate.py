@@ -7,21 +7,10 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
-from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from ..annotate import tight_bbox
-
-
-def decode(ann: dict, h: int, w: int) -> np.ndarray:
-    seg = ann["segmentation"]
-    if isinstance(seg, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
-    else:
-        rle = {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"]}
-    return mask_utils.decode(rle).astype(bool)
+from ..annotate import decode, tight_bbox
 
 
 def validate_file(path: Path, images_dir: Path) -> tuple[dict, list[str]]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..annotate import decode
 from ..assets import load_mesh
-from ..tools.validate import decode
 from .files import encode_mask, write_atomic
 
 
@@ -32,7 +32,9 @@ def export_bop(out: Path, cfg) -> Path:
         path, units = meshes[mesh]
         m = load_mesh(str(path), units).mesh.copy()
         m.apply_scale(1000.0)  # metres -> millimetres
-        write_atomic(bop / "models" / f"obj_{k:06d}.ply", m.export(file_type="ply"))
+        ply = m.export(file_type="ply")
+        assert isinstance(ply, bytes)
+        write_atomic(bop / "models" / f"obj_{k:06d}.ply", ply)
         lo, hi = m.bounds
         info[str(k)] = {
             "diameter": float(np.linalg.norm(hi - lo)),  # the bounding-box diagonal bounds the true diameter
@@ -50,7 +52,9 @@ def export_bop(out: Path, cfg) -> Path:
         scene = bop / split / "000000"
         for sub in ("rgb", "mask_visib"):
             (scene / sub).mkdir(parents=True, exist_ok=True)
-        gt, cams, gt_info = {}, {}, {}
+        gt: dict[str, list] = {}
+        cams: dict[str, dict] = {}
+        gt_info: dict[str, list] = {}
         by_image: dict[int, list] = {}
         for a in doc["annotations"]:
             if "object_pose" in a and a["mesh"] in obj_ids:  # parts only: no distractors

@@ -17,20 +17,6 @@ from pathlib import Path
 from .. import __version__
 from .files import write_json
 
-GOLDEN = 0.6180339887498949
-
-
-def split_of(frame_index: int, splits: dict[str, float]) -> str:
-    """Deterministic, well-spread split assignment that does not depend on the run length."""
-    u = ((frame_index + 1) * GOLDEN) % 1.0
-    acc = 0.0
-    names = list(splits)
-    for name in names:
-        acc += splits[name]
-        if u < acc:
-            return name
-    return names[-1]
-
 
 def frames_dir(out: Path) -> Path:
     return out / ".synth" / "frames"
@@ -58,7 +44,7 @@ def merge(out: Path, frames: list[int], splits: dict[str, float], categories: li
         "description": description,
         "version": __version__,
         "contributor": "synth",
-        "url": "https://github.com/synth-cv/synth",
+        "url": "",
     }
     licenses = [{"id": 1, "name": "CC0-1.0", "url": "https://creativecommons.org/publicdomain/zero/1.0/"}]
     names = {c["id"]: c["name"] for c in categories}
@@ -78,7 +64,7 @@ def merge(out: Path, frames: list[int], splits: dict[str, float], categories: li
             images[s] += 1
         for f in files.values():
             f.write('],"annotations":[')
-        ann_id, written = 0, Counter()
+        ann_id, written = 0, Counter[str]()
         for i in frames:
             rec = json.loads(frame_record_path(out, i).read_text())
             f = files[rec["split"]]

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from ..config import config_from_dict
 from ..errors import SynthError
+from .bop import export_bop
+from .dataset import MARKER, dataset_card
 from .files import write_atomic
 
 FRAME_FOLDERS = ("images", "masks", "depth", "semantic", "normals")
@@ -45,10 +48,6 @@ def _check(shards: list[Path]) -> str:
 
 def merge_shards(out: Path, shards: list[Path], overwrite: bool = False) -> dict:
     """Join `shards` into `out`; returns the stats (images per split, annotations per category)."""
-    from ..config import config_from_dict
-    from ..runner import MARKER, dataset_card
-    from .bop import export_bop
-
     text = _check(shards)
     cfg = config_from_dict(yaml.safe_load(text), base_dir=Path.cwd(), source=str(shards[0] / "config.yaml"))
     docs: dict[str, list[dict]] = {split: [] for split in cfg.splits}

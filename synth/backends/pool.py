@@ -17,94 +17,30 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from pathlib import Path
 
-from .config import Config
-from .errors import SynthError
+from ..config import Config, config_from_dict
+from ..errors import SynthError
+from ..pipeline import FrameMaker
+from .frames import make_and_write
+from .threads import cores, environ, thread_env
 
-_WORKER: dict = {}
+_WORKER: dict = {}  # this worker process's FrameMaker and OUT
 ATTEMPTS = 2  # a frame that fails this many times alone is given up
-
-
-def cores() -> int:
-    """CPU cores this process may use (its affinity mask, e.g. under taskset or a cgroup)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def default_workers() -> int:
-    """All cores, but no more workers than GiB of memory (each holds a renderer: about 0.7 GB)."""
-    try:
-        gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError, AttributeError):
-        gib = float("inf")
-    return max(1, min(cores(), int(gib)))
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    """Environment for a worker with `threads` cores: llvmpipe renders with that many threads,
-    and numpy's OpenBLAS does not start a thread per core of the machine (its idle threads spin,
-    and with one worker per core they took a third of the CPU: 2 workers made 5.2 images/s
-    with them, 7.0 without)."""
-    n = str(threads)
-    return {"LP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
-
-
-@contextmanager
-def environ(values: dict[str, str]):
-    """os.environ with `values` set (processes spawned inside inherit them), restored afterwards."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _start(raw: dict, base_dir: str, out: str, threads: int) -> None:
     """In each worker process (spawned, so its EGL context is its own): Ctrl-C is the parent's
-    to handle; llvmpipe renders with `threads` threads; one renderer serves every frame."""
+    to handle; llvmpipe renders with `threads` threads; one FrameMaker serves every frame."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(thread_env(threads))
-    from .config import config_from_dict
-    from .render import Renderer
-
     cfg = config_from_dict(raw, base_dir=Path(base_dir))
-    cat_ids = {c["name"]: c["id"] for c in cfg.categories()}
-    _WORKER.update(cfg=cfg, out=Path(out), cat_ids=cat_ids, renderer=Renderer.for_config(cfg))
-
-
-def _inject_fault(i: int, out: Path) -> None:
-    """For the tests: SYNTH_FAULT="crash:I" kills the worker on frame I every time,
-    "crash_once:I" only the first time (a marker file remembers it)."""
-    spec = os.environ.get("SYNTH_FAULT", "")
-    kind, _, frame = spec.partition(":")
-    if not frame or int(frame) != i:
-        return
-    marker = out / ".synth" / f"fault_{i}"
-    if kind == "crash" or (kind == "crash_once" and not marker.exists()):
-        marker.touch()
-        os._exit(3)
+    _WORKER.update(maker=FrameMaker(cfg), out=Path(out))
 
 
 def _frame(i: int) -> list[str]:
     """Make and write frame i in a worker; returns its notes."""
-    from .runner import expose, frame_outputs, write_frame
-    from .scene import sample_scene
-
-    w = _WORKER
-    _inject_fault(i, w["out"])
-    scene = sample_scene(w["cfg"], i)
-    frame = expose(w["cfg"], scene, w["renderer"], i)
-    write_frame(*frame_outputs(w["cfg"], w["out"], scene, frame, i, w["cat_ids"]))
-    return scene.notes
+    return make_and_write(_WORKER["maker"], _WORKER["out"], i)
 
 
 def run_pool(
@@ -128,7 +64,7 @@ def _run_pool(
         args = (raw, str(cfg.base_dir), str(out), threads)
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start, initargs=args)
 
-    queue, alone = deque(todo), deque()  # `alone`: frames in flight when a worker died, rerun one at a time
+    queue, alone = deque(todo), deque[int]()  # `alone`: frames in flight when a worker died, rerun one at a time
     notes: dict[int, list[str]] = {}
     failed: dict[int, str] = {}
     tries: Counter = Counter()

@@ -1,4 +1,4 @@
-"""Frames as Ray tasks on long-lived actors, one renderer each (`--backend ray`): a local Ray
+"""Frames as Ray tasks on long-lived actors, one `FrameMaker` each (`--backend ray`): a local Ray
 started for the run, or an existing cluster (`--address`). Every actor writes its frames into OUT
 itself, so on a cluster OUT (and the config's meshes) must be on a path every node shares. The
 output is the same bytes as a local run. Ray is an optional extra: pip install 'synth[ray]'.
@@ -6,45 +6,36 @@ output is the same bytes as a local run. Ray is an optional extra: pip install '
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .config import Config
-from .errors import SynthError
+from ..config import Config, config_from_dict
+from ..errors import SynthError
+from ..pipeline import FrameMaker
+from .frames import make_and_write
+from .threads import thread_env
 
 
-class FrameMaker:
-    """The actor: a worker process's renderer and config (see workers._start), kept across frames."""
+class RayWorker:
+    """The actor: a FrameMaker kept across frames, writing into OUT."""
 
     def __init__(self, raw: dict, base_dir: str, out: str, threads: int):
-        import os
-
-        from .workers import thread_env
-
         os.environ.update(thread_env(threads))
-        from .config import config_from_dict
-        from .render import Renderer
-
-        self.cfg = config_from_dict(raw, base_dir=Path(base_dir))
+        self.maker = FrameMaker(config_from_dict(raw, base_dir=Path(base_dir)))
         self.out = Path(out)
-        self.cat_ids = {c["name"]: c["id"] for c in self.cfg.categories()}
-        self.renderer = Renderer.for_config(self.cfg)
 
     def frame(self, i: int) -> list[str]:
-        from .runner import expose, frame_outputs, write_frame
-        from .scene import sample_scene
-
-        scene = sample_scene(self.cfg, i)
-        frame = expose(self.cfg, scene, self.renderer, i)
-        write_frame(*frame_outputs(self.cfg, self.out, scene, frame, i, self.cat_ids))
-        return scene.notes
+        return make_and_write(self.maker, self.out, i)
 
 
 def run_ray(
     cfg: Config, out: Path, todo: list[int], actors: int, tick: Callable[[], None], address: str | None
-) -> dict[int, list[str]]:
+) -> tuple[dict[int, list[str]], dict[int, str]]:
     """Run frames `todo` on `actors` Ray actors (one CPU each); returns the notes per frame. An
-    actor that dies is restarted and its frame retried once (Ray's max_restarts / max_task_retries)."""
+    actor that dies is restarted and its frame retried once (Ray's max_restarts / max_task_retries);
+    a frame that fails again stops the run."""
     try:
         import ray
     except ImportError:
@@ -57,10 +48,10 @@ def run_ray(
         cpus = int(ray.cluster_resources().get("CPU", actors))
         actors = max(1, min(actors, cpus))
         threads = max(1, cpus // actors) if not address else 1
-        from .workers import thread_env
-
-        env = {"env_vars": thread_env(threads)}  # set before the actor's process loads numpy
-        maker = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1, runtime_env=env)(FrameMaker)
+        env = thread_env(threads)  # set before the actor's process loads numpy
+        if "SYNTH_FAULT" in os.environ:  # the tests' fault hook reaches the actors too
+            env["SYNTH_FAULT"] = os.environ["SYNTH_FAULT"]
+        maker: Any = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1, runtime_env={"env_vars": env})(RayWorker)
         raw = cfg.model_dump(mode="json")
         pool = [maker.remote(raw, str(cfg.base_dir.resolve()), str(out.resolve()), threads) for _ in range(actors)]
         queue = list(reversed(todo))
@@ -80,7 +71,7 @@ def run_ray(
                 raise SynthError(f"frame {i} failed on Ray ({reason}); finished frames are kept, rerun with --resume") from e
             tick()
             free.append(a)
-        return notes
+        return notes, {}
     finally:
         if started:
             ray.shutdown()

@@ -1,0 +1,52 @@
+"""Lens blur and sensor draws for a frame. They come from their own random stream
+(`SeedSequence([seed, frame, 1])`), so switching them on does not change the scene's other draws."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import CameraCfg, SensorCfg
+from .model import Camera, Optics, Sensor
+
+
+def optics_rng(seed: int, frame_index: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, frame_index, 1]))
+
+
+def sample_optics(cfg: CameraCfg, camera: Camera, rng: np.random.Generator) -> Optics | None:
+    """Depth of field and motion blur as `cfg` asks, or None when it asks for neither."""
+    if cfg.depth_of_field is None and cfg.motion_blur is None:
+        return None
+    optics = Optics()
+    if cfg.depth_of_field is not None:
+        dof = cfg.depth_of_field
+        optics.f_number = float(dof.f_number.sample(rng))
+        if dof.focal_length_mm:
+            focal_mm = dof.focal_length_mm
+        elif cfg.model is not None:  # the lens that gives this focal length in pixels on this sensor
+            focal_mm = float(camera.K[0, 0]) * cfg.model.pixel_size_um * 1e-3
+        else:
+            focal_mm = 16.0
+        optics.focal_m = focal_mm * 1e-3
+    if cfg.motion_blur is not None:
+        optics.motion_length_px = float(cfg.motion_blur.length_px.sample(rng))
+        optics.motion_angle_deg = float(cfg.motion_blur.angle_deg.sample(rng))
+    return optics
+
+
+def sample_sensor(cfg: SensorCfg, rng: np.random.Generator) -> Sensor | None:
+    """The frame's white balance, vignetting, gain and noise seed, or None for an ideal sensor."""
+    if not cfg.active():
+        return None
+    wb = (float(cfg.white_balance.sample(rng)), float(cfg.white_balance.sample(rng)))
+    s = Sensor(white_balance=wb, vignetting=float(cfg.vignetting.sample(rng)), monochrome=cfg.monochrome)
+    n = cfg.noise
+    if n.enabled:
+        s.noise = True
+        s.gain = float(n.gain.sample(rng))
+        s.full_well_e = float(n.full_well_e)
+        s.dark_e = float(n.dark_current_e_per_s * n.exposure_ms * 1e-3)
+        s.read_noise_e = float(n.read_noise_e)
+        s.bit_depth = int(n.bit_depth)
+        s.noise_seed = int(rng.integers(2**63))
+    return s
