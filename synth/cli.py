@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import traceback
 from enum import StrEnum
@@ -33,8 +34,10 @@ class Backend(StrEnum):
 
 
 @app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False) -> None:
+def _main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks and debug logs")] = False) -> None:
     _state["debug"] = debug
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("synth").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def _fail(e: BaseException, code: int = 2) -> None:

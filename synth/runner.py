@@ -7,6 +7,7 @@ frame make an interrupted run resumable, and the final files appear atomically.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from .writers import coco
 from .writers.bop import export_bop
 from .writers.dataset import dataset_card, make_folders, prepare_output, resolved_config_text
 from .writers.files import write_atomic
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,6 +79,8 @@ def generate(
     todo = [i for i in frames if not (resuming and coco.frame_record_path(out, i).is_file())]
     make_folders(out, cfg)
     parallel = (workers > 1 or backend == "ray") and renderer is None and len(todo) > 1
+    how = (backend if backend == "ray" else f"{workers} worker processes") if parallel else "this process"
+    log.debug("%d of %d frames to make%s, in %s", len(todo), len(frames), " (resuming)" if resuming else "", how)
     t0 = time.perf_counter()
     finished = 0
     bar = tqdm(

@@ -89,3 +89,44 @@ def test_the_checker_sees_relative_and_nested_imports(tmp_path):
     assert "synth.render" in names and "synth.frame" in names
     assert any(n.startswith("synth.backends.") for n in imports(ROOT / "synth" / "runner.py"))  # inside generate()
     assert "synth.scene.sampler" in imports(ROOT / "synth" / "scene" / "__init__.py")
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the synth modules it imports (a package stands for its __init__)."""
+    names = {}
+    for p in modules():
+        parts = p.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    graph: dict[str, set[str]] = {}
+    for mod, path in names.items():
+        targets = set()
+        for name in imports(path):
+            while name and name not in names:  # `from synth.scene.model import X` -> synth.scene.model
+                name = name.rpartition(".")[0]
+            if name and name != mod:
+                targets.add(name)
+        graph[mod] = targets
+    return graph
+
+
+def test_no_import_cycles_between_modules():
+    graph = module_graph()
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph[m]):
+            # a package's __init__ re-exporting its own submodules is not a cycle of dependencies
+            if n.startswith(m + "."):
+                continue
+            if state.get(n) == 1:
+                cycles.append(stack[stack.index(n) :] + [n])
+            elif n not in state:
+                visit(n, stack + [n])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, cycles

@@ -10,6 +10,7 @@ run or is left out. Ctrl-C stops handing out frames, lets the ones in flight fin
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -25,6 +26,7 @@ from ..pipeline import FrameMaker
 from .frames import make_and_write
 from .threads import cores, environ, thread_env
 
+log = logging.getLogger(__name__)
 _WORKER: dict = {}  # this worker process's FrameMaker and OUT
 ATTEMPTS = 2  # a frame that fails this many times alone is given up
 
@@ -74,6 +76,7 @@ def _run_pool(
     def give_up(i: int, reason: str) -> None:
         tries[i] += 1
         if tries[i] < ATTEMPTS:
+            log.debug("frame %d failed (%s); trying it once more", i, reason)
             alone.appendleft(i)
             return
         if on_error == "stop":
@@ -99,6 +102,7 @@ def _run_pool(
                     give_up(i, f"{type(e).__name__}: {e}")
             if broken:  # a worker died: every frame in flight is lost with the pool
                 broken += [inflight.pop(f) for f in list(inflight)]
+                log.warning("a worker process died; frames %s run again, one at a time", sorted(broken))
                 executor.shutdown(wait=False, cancel_futures=True)
                 executor = pool()
                 if len(broken) == 1:
