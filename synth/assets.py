@@ -18,6 +18,8 @@ import trimesh
 from .errors import SynthError
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
+MIN_SIZE_M, MAX_SIZE_M = 1e-5, 100.0  # a part from 10 micrometres to 100 m across; else the units are wrong
+MAX_HULL_FACES = 2000  # stable poses are computed on a convex hull this small (a scanned part's has 100,000s)
 FORMATS = {".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".3mf", ".step", ".stp"}
 
 logging.getLogger("trimesh").setLevel(logging.ERROR)
@@ -71,6 +73,9 @@ def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
     mesh, groups = _to_single_mesh(loaded, path)
     scale = UNIT_SCALE[units]
     mesh.apply_scale(scale)
+    size = float(np.ptp(mesh.vertices, axis=0).max())
+    if not MIN_SIZE_M <= size <= MAX_SIZE_M:
+        raise SynthError(f"{path}: the part is {size:.3g} m across in {units}; check its units (mm, cm, m, in)")
     return LoadedMesh(mesh=mesh, scale=scale, face_groups=groups)
 
 
@@ -105,6 +110,8 @@ def _clean(mesh: trimesh.Trimesh, path: str) -> trimesh.Trimesh:
         raise SynthError(f"{path}: mesh has no faces")
     if not np.isfinite(mesh.vertices).all():
         raise SynthError(f"{path}: mesh has NaN or infinite vertex coordinates")
+    if np.abs(mesh.vertices).max() > 1e9:  # vertex merging snaps to an integer grid, which would overflow
+        raise SynthError(f"{path}: vertex coordinates reach {np.abs(mesh.vertices).max():.3g}; not a part's geometry")
     mesh.merge_vertices()
     mesh.update_faces(mesh.nondegenerate_faces())
     mesh.remove_unreferenced_vertices()
@@ -116,33 +123,73 @@ def _clean(mesh: trimesh.Trimesh, path: str) -> trimesh.Trimesh:
     return mesh
 
 
-def _rest_poses(mesh: trimesh.Trimesh, max_poses: int = 8, min_prob: float = 0.02) -> list[RestPose]:
-    """Stable poses from trimesh (deterministic with n_samples=1), the likeliest first."""
+def _pose_hull(mesh: trimesh.Trimesh) -> trimesh.Trimesh | None:
+    """The convex hull stable poses are computed on: the mesh's, thinned to at most about
+    MAX_HULL_FACES faces for meshes with huge hulls (deterministic: hull vertices snapped to a grid);
+    None when the mesh is flat or degenerate (no hull with volume)."""
     try:
-        transforms, probs = trimesh.poses.compute_stable_poses(mesh)
-    except Exception:  # degenerate hulls: fall back to the file's own orientation
-        transforms, probs = np.eye(4)[None], np.ones(1)
-    if len(transforms) == 0:
-        transforms, probs = np.eye(4)[None], np.ones(1)
+        hull = mesh.convex_hull
+        size = float(np.ptp(hull.vertices, axis=0).max())
+        cells = 64
+        while len(hull.faces) > MAX_HULL_FACES and cells >= 4:
+            snapped = np.unique(np.round(hull.vertices / (size / cells)), axis=0) * (size / cells)
+            hull = trimesh.convex.convex_hull(snapped)
+            cells //= 2
+        if hull.volume <= 1e-9 * size**3:
+            return None
+        return hull
+    except Exception:  # Qhull refuses coplanar or too few points
+        return None
+
+
+def _flat_pose(mesh: trimesh.Trimesh) -> np.ndarray:
+    """A flat (or degenerate) part lies on its plane: its thinnest principal axis points up."""
+    v = mesh.vertices - mesh.vertices.mean(axis=0)
+    _, _, axes = np.linalg.svd(v, full_matrices=False)
+    r = np.eye(4)
+    r[:3, :3] = axes if np.linalg.det(axes) > 0 else axes * np.array([[1.0], [1.0], [-1.0]])
+    return r
+
+
+def _rest_poses(mesh: trimesh.Trimesh, max_poses: int = 8, min_prob: float = 0.02) -> list[RestPose]:
+    """Stable poses (trimesh, on the thinned convex hull around the mesh's centre of mass;
+    deterministic with n_samples=1), the likeliest first; a flat part lies on its plane."""
+    hull = _pose_hull(mesh)
+    transforms, probs = np.array([_flat_pose(mesh)]), np.ones(1)
+    if hull is not None:
+        try:
+            with np.errstate(all="ignore"):
+                centre = mesh.center_mass if mesh.is_watertight else hull.center_mass
+            if not np.isfinite(centre).all():
+                centre = hull.center_mass
+            found, p = trimesh.poses.compute_stable_poses(hull, center_mass=centre)
+            if len(found):
+                transforms, probs = np.asarray(found), np.asarray(p)
+        except Exception:  # a degenerate hull after all: lie flat
+            pass
     order = np.argsort(-probs, kind="stable")[:max_poses]
     keep = [i for i in order if probs[i] >= min_prob] or [order[0]]
     total = float(sum(probs[i] for i in keep))
-    hull = mesh.convex_hull.vertices
+    points = hull.vertices if hull is not None else mesh.vertices
     out = []
     for i in keep:
         t = np.array(transforms[i], dtype=float)
-        v = trimesh.transform_points(hull, t)
+        v = trimesh.transform_points(points, t)
         lo, hi = v.min(axis=0), v.max(axis=0)
         shift = np.eye(4)
         shift[:3, 3] = [-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]]
         t = shift @ t
-        v = trimesh.transform_points(hull, t)
+        v = trimesh.transform_points(points, t)
         out.append(RestPose(transform=t, probability=float(probs[i]) / total, footprint=_hull2d(v[:, :2])))
     return out
 
 
 def _hull2d(points: np.ndarray) -> np.ndarray:
-    from scipy.spatial import ConvexHull
+    """Counter-clockwise convex hull of 2D points; a thin box around them when they are collinear."""
+    from scipy.spatial import ConvexHull, QhullError
 
-    h = ConvexHull(points)
-    return points[h.vertices]
+    try:
+        return points[ConvexHull(points).vertices]
+    except (QhullError, ValueError):
+        lo, hi = points.min(axis=0) - 1e-4, points.max(axis=0) + 1e-4
+        return np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]])

@@ -8,13 +8,53 @@ import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import SynthError
 
+
+class OneLineErrors(TyperGroup):
+    """Every failure is one `error:` line on stderr: usage errors (a missing argument, a value out
+    of range) exit 2 like any bad input; anything unexpected exits 1, its traceback only with --debug."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)  # without standalone mode, typer.Exit(n) comes back as n
+            sys.exit(code if isinstance(code, int) else 0)
+        except typer.Exit as e:
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(130)
+        except typer.TyperException as e:  # the parser's usage errors: a missing argument, a value out of range
+            ctx = getattr(e, "ctx", None)
+            if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                typer.echo(ctx.get_help())
+                sys.exit(0)
+            where = f"{ctx.command_path}: " if ctx is not None else ""
+            message = e.format_message() if hasattr(e, "format_message") else str(e)
+            typer.echo(f"error: {where}{' '.join(message.split())}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # a bug or an environment problem: never a traceback without --debug
+            if _state["debug"]:
+                traceback.print_exception(e)
+            detail = str(e).splitlines()[0] if str(e) else ""
+            typer.echo(
+                f"error: unexpected {type(e).__name__}{': ' + detail if detail else ''} (rerun with --debug for details)",
+                err=True,
+            )
+            sys.exit(1)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -83,10 +123,14 @@ def generate(
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray)")] = None,
 ) -> None:
     """Generate a dataset: images, COCO annotations, resolved config and a dataset card."""
-    from .backends.threads import default_workers
+    from .backends.threads import cores, default_workers
     from .runner import generate as run
 
     try:
+        limit = 4 * cores() if backend == Backend.local else 10_000
+        if workers is not None and workers > limit:
+            per = "(4 per core here)" if backend == Backend.local else "actors"
+            raise SynthError(f"--workers {workers}: at most {limit} {per}")
         cfg = _load(config, set_, seed, n)
         out = out or Path("output") / cfg.name
         summary = run(
@@ -238,12 +282,13 @@ def bench(
     features: Annotated[bool, typer.Option(help="also time each realism feature (lens, sensor, amodal, depth, rigs)")] = False,
     stages: Annotated[bool, typer.Option(help="also time each stage of a frame, one after another")] = False,
     scaling: Annotated[bool, typer.Option(help="also time workers pinned to 1 or all cores, 640x480 and 1920x1200")] = False,
+    big_mesh: Annotated[bool, typer.Option(help="also time a 2-million-face part: load, rest poses, frames")] = False,
 ) -> None:
     """Throughput and memory benchmark: end-to-end vs bare RGB render, defects, realism features, RSS over a long run."""
     from .tools.bench import run_bench
 
     try:
-        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling)
+        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling, big_mesh)
     except SynthError as e:
         _fail(e)
 
@@ -269,6 +314,20 @@ def parts(
             typer.echo(str(p))
     except OSError as e:
         _fail(SynthError(f"{out}: cannot write ({e.strerror or e})"))
+
+
+@app.command()
+def doctor(
+    out: Annotated[Path, typer.Option("-o", "--out", help="where datasets will go (disk check)")] = Path("output"),
+) -> None:
+    """Check this machine: off-screen OpenGL (and which renderer), memory, disk, optional extras."""
+    from .tools.doctor import checks
+
+    rows = checks(out)
+    for ok, line in rows:
+        typer.echo(f"{'ok' if ok else 'FAIL' if ok is False else '--'}  {line}")
+    if any(ok is False for ok, _ in rows):
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover

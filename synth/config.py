@@ -21,6 +21,10 @@ from .fields import Model, NumDist, StrDist, bounds
 from .paths import bundled
 from .presets import PRESETS, SUPPORTS
 
+MAX_OBJECTS = 1000  # parts or distractors in one image: placement and labels stay fast (ids fit 16 bits)
+MAX_LIGHTS = 64  # key lights: VTK's shaders slow down past a few dozen
+MAX_IMAGES = 100_000_000  # per run; shard bigger datasets
+
 
 class ImageCfg(Model):
     width: int = Field(640, ge=16, le=16384, description="image width in pixels")
@@ -53,7 +57,7 @@ class SupportCfg(Model):
 class DistractorsCfg(Model):
     """Clutter placed among the parts: they occlude and confuse, and are not parts."""
 
-    count: Annotated[NumDist, bounds(0)] = Field(dist(0), description="distractors per image")
+    count: Annotated[NumDist, bounds(0, MAX_OBJECTS)] = Field(dist(0), description="distractors per image")
     meshes: list[str] = Field(
         [f"synth:meshes/distractor_{k}.stl" for k in ("box", "cylinder", "sphere", "ring")],
         min_length=1,
@@ -75,10 +79,10 @@ class BinCfg(Model):
 
 
 class SceneCfg(Model):
-    parts_per_image: Annotated[NumDist, bounds(0)] = Field(dist({"uniform": [2, 6]}))
+    parts_per_image: Annotated[NumDist, bounds(0, MAX_OBJECTS)] = Field(dist({"uniform": [2, 6]}))
     region: tuple[float, float] = Field((0.30, 0.20), description="x, y extent in metres where parts may lie")
     spacing: float = Field(0.002, ge=0, description="minimum gap between part footprints, metres")
-    max_tries: int = Field(40, ge=1, description="placement attempts per part before giving up on it")
+    max_tries: int = Field(40, ge=1, le=10000, description="placement attempts per part before giving up on it")
     support: SupportCfg = SupportCfg()
     distractors: DistractorsCfg = DistractorsCfg()
     layout: Literal["table", "bin"] = Field("table", description="table: parts lie apart; bin: dropped into a tote, piled")
@@ -151,7 +155,7 @@ class CameraCfg(Model):
 
 
 class KeyLightsCfg(Model):
-    count: Annotated[NumDist, bounds(0)] = Field(dist({"uniform": [1, 3]}))
+    count: Annotated[NumDist, bounds(0, MAX_LIGHTS)] = Field(dist({"uniform": [1, 3]}))
     type: StrDist = Field(dist({"choice": ["spot", "point", "directional"]}, numeric=False))
     intensity: Annotated[NumDist, bounds(0)] = Field(dist({"uniform": [2.0, 8.0]}))
     color_temperature_k: Annotated[NumDist, bounds(1000, 40000)] = Field(dist({"uniform": [3500, 6500]}))
@@ -277,9 +281,9 @@ class DefectsCfg(Model):
 
 
 class Config(Model):
-    name: str = Field("dataset", pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field("dataset", description="a plain folder name (the default output is output/<name>)")
     seed: int = Field(0, ge=0)
-    num_images: int = Field(100, ge=1)
+    num_images: int = Field(100, ge=1, le=MAX_IMAGES)
     image: ImageCfg = ImageCfg()
     splits: dict[str, float] = {"train": 0.8, "val": 0.2}
     parts: list[PartCfg] = Field(min_length=1)
@@ -306,6 +310,26 @@ class Config(Model):
         if abs(sum(v.values()) - 1.0) > 1e-6:
             raise ValueError(f"fractions must sum to 1, got {sum(v.values()):g}")
         return v
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", v):
+            raise ValueError(f"{v!r} is not a plain folder name (letters, digits, _ . -; not starting with a dot)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_supercategory(self):
+        """A category has one supercategory (COCO consumers key categories by name)."""
+        seen: dict[str, tuple[int, str]] = {}
+        for i, p in enumerate(self.parts):
+            if p.category in seen and seen[p.category][1] != p.supercategory:
+                j, sup = seen[p.category]
+                raise ValueError(
+                    f"parts[{i}].supercategory: category {p.category!r} is {sup!r} in parts[{j}], {p.supercategory!r} here"
+                )
+            seen.setdefault(p.category, (i, p.supercategory))
+        return self
 
     @model_validator(mode="after")
     def _names(self):
@@ -437,15 +461,44 @@ def apply_override(raw: dict, assignment: str) -> None:
         node[last] = parsed
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+        seen[key] = loader.construct_object(value_node, deep=True)
+    return seen
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def read_yaml(text: str) -> Any:
+    """YAML with duplicate keys refused."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read, override and validate a YAML config; raises SynthError with one line on bad input."""
     path = Path(path)
     if not path.is_file():
-        raise SynthError(f"{path}: config file not found")
+        raise SynthError(f"{path}: config file not found" if not path.exists() else f"{path}: not a file")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise SynthError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
+    except OSError as e:
+        raise SynthError(f"{path}: cannot read ({e.strerror})") from None
     except yaml.YAMLError as e:
-        raise SynthError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from e
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        mark = getattr(e, "problem_mark", None)
+        raise SynthError(f"{path}: not valid YAML ({problem}{f', line {mark.line + 1}' if mark else ''})") from None
     if not isinstance(raw, dict):
         raise SynthError(f"{path}: expected a mapping of config keys at the top level")
     for o in overrides or []:

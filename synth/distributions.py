@@ -101,8 +101,8 @@ def parse_dist(v: Any, numeric: bool = True) -> Dist:
     if not isinstance(v, dict):
         if numeric:
             return Dist("const", (_num(v, "value"),))
-        if isinstance(v, (dict, list)):
-            raise ValueError(f"expected a value or a distribution, got {v!r}")
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"expected a name or {{choice: [names]}}, got {v!r}")
         return Dist("const", (v,))
     keys = set(v)
     if keys == {"choice"} or keys == {"choice", "weights"}:
@@ -111,6 +111,8 @@ def parse_dist(v: Any, numeric: bool = True) -> Dist:
             raise ValueError("choice: expected a non-empty list")
         if numeric:
             values = [_num(x, "choice") for x in values]
+        elif not all(isinstance(x, str) and x for x in values):
+            raise ValueError(f"choice: expected names, got {values!r}")
         w = v.get("weights")
         if w is None:
             w = [1.0] * len(values)

@@ -74,6 +74,7 @@ StrDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=False)
 
 
 class Model(BaseModel):
-    """Base of every config section: unknown keys are errors, defaults are validated too."""
+    """Base of every config section: unknown keys are errors, defaults are validated too, and
+    numbers must be finite (.inf and .nan are errors, not crashes half-way through a run)."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_default=True, allow_inf_nan=False)

@@ -8,6 +8,7 @@ is made the same way everywhere.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import TracebackType
 
 import numpy as np
@@ -22,7 +23,7 @@ from .render import Renderer
 from .scene import Scene, sample_scene
 from .scene.sampler import part_textures
 from .sensor import apply_optics, apply_sensor
-from .textures import background_images, load_image
+from .textures import PART_TEXTURES, background_images, load_image
 
 
 def preload(cfg: Config) -> None:
@@ -41,7 +42,8 @@ def preload(cfg: Config) -> None:
                 raise SynthError(f"parts[{i}].texture: {e}") from None
     if cfg.scene.support.images:
         try:
-            background_images(str(cfg.resolve_path(cfg.scene.support.images)))
+            for photo in background_images(str(cfg.resolve_path(cfg.scene.support.images))):
+                load_image(photo)  # every photo decodes: a broken one is found now, not at frame 40,000
         except SynthError as e:
             raise SynthError(f"scene.support.images: {e}") from None
     if cfg.scene.layout == "bin":
@@ -59,6 +61,17 @@ def preload(cfg: Config) -> None:
     for name in cfg.lighting.environment.values():
         if name not in BUILTIN:
             environment_image(str(cfg.resolve_path(name)))
+
+
+def input_paths(cfg: Config) -> list[Path]:
+    """Every file or folder the config reads (an --overwrite never deletes a folder holding one)."""
+    paths = [cfg.base_dir] + [cfg.resolve_path(p.mesh) for p in cfg.parts]
+    paths += [cfg.resolve_path(p.texture) for p in cfg.parts if p.texture and p.texture not in PART_TEXTURES]
+    if cfg.scene.support.images:
+        paths.append(cfg.resolve_path(cfg.scene.support.images))
+    paths += [cfg.resolve_path(m) for m in cfg.scene.distractors.meshes] + [cfg.resolve_path(cfg.scene.bin.mesh)]
+    paths += [cfg.resolve_path(name) for name in cfg.lighting.environment.values() if name not in BUILTIN]
+    return paths
 
 
 def render(cfg: Config, scene: Scene, renderer: Renderer) -> Frame:

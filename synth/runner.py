@@ -7,6 +7,7 @@ frame make an interrupted run resumable, and the final files appear atomically.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import time
@@ -19,11 +20,11 @@ from tqdm import tqdm
 from .backends.threads import cores
 from .config import Config
 from .errors import SynthError
-from .pipeline import FrameMaker, preload
+from .pipeline import FrameMaker, input_paths, preload
 from .render import Renderer
 from .writers import coco
 from .writers.bop import export_bop
-from .writers.dataset import dataset_card, make_folders, prepare_output, resolved_config_text
+from .writers.dataset import dataset_card, frame_done, make_folders, prepare_output, resolved_config_text
 from .writers.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,32 @@ def generate(
     text = resolved_config_text(cfg)
     preload(cfg)
     frames = shard_frames(cfg.num_images, shard)
-    resuming = prepare_output(out, overwrite, resume, text + (f"# shard {shard[0]}/{shard[1]}\n" if shard else ""))
-    todo = [i for i in frames if not (resuming and coco.frame_record_path(out, i).is_file())]
+    if backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise SynthError("--backend ray needs Ray: pip install 'synth[ray]'")
+    run_text = text + (f"# shard {shard[0]}/{shard[1]}\n" if shard else "")
+    resuming, lock = prepare_output(out, overwrite, resume, run_text, input_paths(cfg))
+    try:
+        return _run(cfg, out, frames, resuming, text, progress, renderer, on_frame, workers, on_error, backend, address)
+    finally:
+        lock.release()
+
+
+def _run(
+    cfg: Config,
+    out: Path,
+    frames: list[int],
+    resuming: bool,
+    text: str,
+    progress: bool,
+    renderer: Renderer | None,
+    on_frame: Callable[[int], None] | None,
+    workers: int,
+    on_error: str,
+    backend: str,
+    address: str | None,
+) -> Summary:
+    """The frames not yet done, then the dataset's files (OUT prepared and locked)."""
+    todo = [i for i in frames if not (resuming and frame_done(out, cfg, i))]
     make_folders(out, cfg)
     parallel = (workers > 1 or backend == "ray") and renderer is None and len(todo) > 1
     how = (backend if backend == "ray" else f"{workers} worker processes") if parallel else "this process"
@@ -113,12 +138,15 @@ def generate(
     finally:
         bar.close()
     done = [i for i in frames if i not in failed]
-    stats = coco.merge(out, done, cfg.splits, cfg.categories(), f"synth dataset '{cfg.name}'")
-    if cfg.outputs.bop:
-        export_bop(out, cfg)
-    write_atomic(out / "config.yaml", text.encode())
-    seconds = time.perf_counter() - t0
-    write_atomic(out / "README.md", dataset_card(cfg, stats).encode())
+    try:
+        stats = coco.merge(out, done, cfg.splits, cfg.categories(), f"synth dataset '{cfg.name}'")
+        if cfg.outputs.bop:
+            export_bop(out, cfg)
+        write_atomic(out / "config.yaml", text.encode())
+        seconds = time.perf_counter() - t0
+        write_atomic(out / "README.md", dataset_card(cfg, stats).encode())
+    except OSError as e:  # every frame is on disk: --resume only writes these files again
+        raise SynthError(f"{out}: writing the dataset files failed ({e.strerror or e}); fix it and rerun with --resume") from None
     coco.finish(out)
     return Summary(
         out=out,

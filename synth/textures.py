@@ -170,8 +170,11 @@ def load_image(path: str) -> np.ndarray:
             im = f.convert("RGB")
             im.thumbnail((1024, 1024))
             return np.asarray(im).copy()
-    except OSError as e:
-        raise SynthError(f"{path}: cannot read image ({e})") from None
+    except Image.DecompressionBombError:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise SynthError(f"{path}: image is too large to decode safely (over {limit:,} pixels)") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise SynthError(f"{path}: cannot read image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
 
 
 @functools.lru_cache(maxsize=8)

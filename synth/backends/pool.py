@@ -14,6 +14,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -31,10 +33,19 @@ _WORKER: dict = {}  # this worker process's FrameMaker and OUT
 ATTEMPTS = 2  # a frame that fails this many times alone is given up
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent died (kill -9 of the run) stops within a second instead of rendering
+    on for minutes with nobody to hand frames to; its half-written file is cleaned up by --resume."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _start(raw: dict, base_dir: str, out: str, threads: int) -> None:
     """In each worker process (spawned, so its EGL context is its own): Ctrl-C is the parent's
     to handle; llvmpipe renders with `threads` threads; one FrameMaker serves every frame."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     os.environ.update(thread_env(threads))
     cfg = config_from_dict(raw, base_dir=Path(base_dir))
     _WORKER.update(maker=FrameMaker(cfg), out=Path(out))

@@ -19,7 +19,7 @@ class DefectSpec(Model):
 
     hosts: list[str] = Field(["*"], description="part categories it may appear on ('*': all)")
     probability: float = Field(0.2, ge=0, le=1, description="chance per part that this kind appears")
-    count: Annotated[NumDist, bounds(1)] = Field(dist(1), description="instances per part when it appears")
+    count: Annotated[NumDist, bounds(1, 1000)] = Field(dist(1), description="instances per part when it appears (at most 1000)")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from ..defects import KINDS
 from ..render import Renderer
 from ..runner import generate
 from ..scene import sample_scene
+from .bigmesh import big_mesh_times
 from .scaling import scaling as scaling_rows
 from .scaling import scaling_table, stage_times, stages_table
 from .timing import merged, peak_rss_bytes, rss_bytes, warm, with_overrides
@@ -87,6 +88,7 @@ def run_bench(
     features: bool = False,
     stages: bool = False,
     scaling: bool = False,
+    big_mesh: bool = False,
 ) -> dict:
     """Run the benchmark, print its tables and write the JSON to `out`; returns the results."""
     with_defects = None
@@ -95,7 +97,7 @@ def run_bench(
             cfg, num_images=n, defects=cfg.model_dump(mode="json")["defects"] if cfg.defects.enabled() else default_defects()
         )
     cfg = with_overrides(cfg, num_images=n, defects={})
-    print(plan(cfg, n, rss_frames, defects, features, stages, scaling), flush=True)
+    print(plan(cfg, n, rss_frames, defects, features, stages, scaling, big_mesh), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     renderer = Renderer.for_config(cfg)
     try:
@@ -170,6 +172,8 @@ def run_bench(
         result["features_median_s_per_frame"] = costs
     if stage_ms:
         result["stages_median_s_per_frame"] = stage_ms
+    if big_mesh:
+        result["big_mesh"] = big_mesh_times(width=cfg.image.width, height=cfg.image.height)
     if scaling:  # after the in-process runs: each setting in a fresh, pinned process
         result["scaling"] = scaling_rows(cfg, n, [(640, 480), (1920, 1200)])
     for first in (100, 1000):
@@ -180,13 +184,21 @@ def run_bench(
     print(table(result))
     if stage_ms:
         print("\n" + stages_table(stage_ms))
+    if big_mesh:
+        b = result["big_mesh"]
+        print(
+            f"\nbig mesh ({b['faces']:,} faces): load {b['load_s']:.1f} s, rest poses {b['rest_poses_s']:.1f} s, "
+            f"first frame {b['first_frame_s']:.1f} s, next frames {b['next_frames_median_s']:.2f} s; {b['total_s']:.1f} s in all"
+        )
     if scaling:
         print("\n" + scaling_table(result["scaling"]))
     print(f"\nwrote {out}")
     return result
 
 
-def plan(cfg: Config, n: int, rss_frames: int, defects: bool, features: bool, stages: bool, scaling: bool) -> str:
+def plan(
+    cfg: Config, n: int, rss_frames: int, defects: bool, features: bool, stages: bool, scaling: bool, big_mesh: bool = False
+) -> str:
     """What the benchmark is about to render, said before it starts (it can take a while)."""
     parts = [f"{n} frames end to end", f"{n} bare RGB frames"]
     total = 2 * n + 24  # + warm-up
@@ -200,6 +212,9 @@ def plan(cfg: Config, n: int, rss_frames: int, defects: bool, features: bool, st
     if stages:
         parts.append(f"{n} timed stage by stage")
         total += n
+    if big_mesh:
+        parts.append("3 frames of a 2-million-face part")
+        total += 3
     if scaling:
         parts.append("6 fresh runs for the scaling table")
         total += 3 * n + 3 * max(20, n * 640 * 480 // (1920 * 1200) * 2)

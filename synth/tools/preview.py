@@ -107,6 +107,23 @@ def closeups(
     return tiles
 
 
+def _instances(root: Path) -> list[tuple[str, dict]]:
+    """(split, instances document) of a dataset; SynthError when it has none or one is unreadable."""
+    files = sorted((root / "annotations").glob("instances_*.json"))
+    if not files:
+        raise SynthError(f"{root}: no annotations/instances_*.json (not a dataset made by synth generate?)")
+    docs = []
+    for f in files:
+        try:
+            doc = json.loads(f.read_bytes())
+            if not isinstance(doc, dict) or not all(isinstance(doc.get(k), list) for k in ("images", "annotations")):
+                raise ValueError("no images and annotations lists")
+        except (OSError, ValueError) as e:
+            raise SynthError(f"{f}: not a readable instances file ({str(e).splitlines()[0]}); synth validate says more") from None
+        docs.append((f.stem.removeprefix("instances_"), doc))
+    return docs
+
+
 def _read_rgb(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
@@ -114,9 +131,7 @@ def _read_rgb(path: Path) -> np.ndarray:
 def defect_closeups(root: Path, n: int, per_kind: int = 1, size: int = 200) -> list[Image.Image]:
     """Close-ups of a dataset's defects (largest visible first, `per_kind` of each kind)."""
     frames = []
-    for f in sorted((root / "annotations").glob("instances_*.json")):
-        doc = json.loads(f.read_text())
-        split = f.stem.removeprefix("instances_")
+    for split, doc in _instances(root):
         by_image: dict[int, list[dict]] = {}
         for a in doc["annotations"]:
             by_image.setdefault(a["image_id"], []).append(a)
@@ -140,19 +155,22 @@ def sheet(tiles: list[Image.Image], max_tile_width: int = 480) -> Image.Image:
 
 
 def from_dataset(root: Path, n: int) -> list[Image.Image]:
+    """The first n frames of a dataset with their labels drawn over them."""
     tiles: list[Image.Image] = []
-    for f in sorted((root / "annotations").glob("instances_*.json")):
-        doc = json.loads(f.read_text())
-        names = {c["id"]: c["name"] for c in doc["categories"]}
+    for split, doc in _instances(root):
+        names = {c["id"]: str(c.get("name")) for c in doc.get("categories", []) if isinstance(c, dict) and "id" in c}
         by_image: dict[int, list] = {}
         for a in doc["annotations"]:
-            by_image.setdefault(a["image_id"], []).append(a)
-        split = f.stem.removeprefix("instances_")
+            by_image.setdefault(a.get("image_id"), []).append(a)
         for im in doc["images"]:
             if len(tiles) >= n:
                 return tiles
-            rgb = np.asarray(Image.open(root / "images" / split / im["file_name"]).convert("RGB"))
-            tiles.append(draw(rgb, by_image.get(im["id"], []), names))
+            path = root / "images" / split / str(im.get("file_name"))
+            try:
+                rgb = _read_rgb(path)
+                tiles.append(draw(rgb, by_image.get(im.get("id"), []), names))
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise SynthError(f"{path}: cannot draw this frame ({type(e).__name__}); synth validate says more") from None
     return tiles
 
 

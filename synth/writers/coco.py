@@ -75,6 +75,8 @@ def merge(out: Path, frames: list[int], splits: dict[str, float], categories: li
                 stats[names[a["category_id"]]] += 1
         for f in files.values():
             f.write(f'],"categories":{_dumps(categories)}}}')
+            f.flush()
+            os.fsync(f.fileno())
             f.close()
         for s in splits:
             os.replace(tmp[s], final[s])

@@ -6,6 +6,9 @@ last, each to a temporary name and renamed, so a frame whose record exists is co
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -18,19 +21,60 @@ from ..frame import FrameResult
 from . import coco
 from .files import encode_depth, encode_image, encode_mask, write_atomic
 
-MARKER = ".synth"  # the work folder of a run in progress (per-frame records, the run's config)
+MARKER = ".synth"  # the work folder of a run in progress (per-frame records, the run's config, the lock)
+DATASET_MARK = ".synth-dataset"  # in every folder synth makes: --overwrite deletes no folder without it
+OWN = {"images", "annotations", "masks", "depth", "semantic", "normals", "bop", "config.yaml", "README.md", MARKER, DATASET_MARK}
 
 
 def resolved_config_text(cfg: Config) -> str:
     return f"# resolved by synth {__version__}\n" + dump_config(cfg)
 
 
-def prepare_output(out: Path, overwrite: bool, resume: bool, config_text: str) -> bool:
-    """Check OUT before writing anything; returns True when resuming a previous run."""
+class WriterLock:
+    """An exclusive lock on OUT for the whole run (flock on `.synth/lock`): a second run writing the
+    same OUT is refused. The kernel drops it when the process dies, even by kill -9."""
+
+    def __init__(self, out: Path):
+        self.fd = os.open(out / MARKER / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.fd)
+            raise SynthError(f"{out}: another synth run is writing here; wait for it to finish or stop it first") from None
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def check_replaceable(out: Path, reads: list[Path]) -> None:
+    """Raise unless OUT may be deleted for --overwrite: a folder synth made (its marker), holding
+    nothing synth did not write, not the working folder or above it, and holding nothing the run reads."""
+    real = out.resolve()
+    cwd = Path.cwd().resolve()
+    if real == cwd or real in cwd.parents:
+        raise SynthError(f"{out}: refusing to --overwrite the working folder or a folder above it")
+    for p in reads:
+        rp = p.resolve()
+        if rp == real or real in rp.parents:
+            raise SynthError(f"{out}: refusing to --overwrite a folder that holds {p}, which this run reads")
+    if not (out / DATASET_MARK).is_file():
+        raise SynthError(f"{out}: refusing to --overwrite a folder synth did not make (no {DATASET_MARK} in it)")
+    others = sorted(p.name for p in out.iterdir() if p.name not in OWN)
+    if others:
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        raise SynthError(f"{out}: refusing to --overwrite: it holds files synth did not write ({', '.join(others[:3])}{more})")
+    if (out / MARKER).is_dir():
+        WriterLock(out).release()  # refuses while another run writes there
+
+
+def prepare_output(out: Path, overwrite: bool, resume: bool, config_text: str, reads: list[Path]) -> tuple[bool, WriterLock]:
+    """Check OUT before writing anything and lock it for this run; returns (resuming a previous
+    run?, the lock to release at the end). `reads`: the files the run reads, never deleted."""
     if out.exists() and not out.is_dir():
         raise SynthError(f"{out}: output path exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
-        is_ours = (out / "config.yaml").is_file() or (out / MARKER).is_dir()
         if resume:
             old = out / MARKER / "config.yaml"
             if not old.is_file():
@@ -39,23 +83,38 @@ def prepare_output(out: Path, overwrite: bool, resume: bool, config_text: str) -
                 raise SynthError(f"{out}: no interrupted run to resume here")
             if old.read_text() != config_text:
                 raise SynthError(f"{out}: the interrupted run used another config or seed; --resume needs the same ones")
+            lock = WriterLock(out)
             for tmp in out.rglob(".*.tmp*"):  # files a killed run was writing
                 tmp.unlink()
-            return True
+            return True, lock
         if not overwrite:
             raise SynthError(f"{out}: output folder is not empty (use --overwrite to replace it, or --resume)")
-        if not is_ours:
-            raise SynthError(f"{out}: refusing to --overwrite a folder that is not a synth dataset")
+        check_replaceable(out, reads)
         shutil.rmtree(out)
+    first_new = None if out.exists() else out  # the outermost folder this run creates, removed again on failure
+    while first_new is not None and not first_new.parent.exists():
+        first_new = first_new.parent
     try:
         (out / MARKER / "frames").mkdir(parents=True, exist_ok=True)
-        probe = out / MARKER / ".write_test"
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        lock = WriterLock(out)
+        write_atomic(out / DATASET_MARK, b"made by synth: synth generate --overwrite may replace this folder\n")
+        write_atomic(out / MARKER / "config.yaml", config_text.encode())
     except OSError as e:
-        raise SynthError(f"{out}: output folder is not writable ({e.strerror})") from None
-    write_atomic(out / MARKER / "config.yaml", config_text.encode())
-    return False
+        if first_new is not None:
+            shutil.rmtree(first_new, ignore_errors=True)
+        raise SynthError(f"{out}: output folder is not writable ({e.strerror or e})") from None
+    return False, lock
+
+
+def frame_done(out: Path, cfg: Config, i: int) -> bool:
+    """Frame i of an interrupted run is complete: its record parses and every file it implies is there."""
+    try:
+        rec = json.loads(coco.frame_record_path(out, i).read_bytes())
+        split, name = rec["split"], rec["image"]["file_name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    files = [out / "images" / split / name] + [out / f / split / f"{i:06d}.png" for f in frame_folders(cfg)[1:]]
+    return all(f.is_file() and f.stat().st_size > 0 for f in files)
 
 
 def frame_folders(cfg: Config) -> list[str]:

@@ -12,10 +12,18 @@ from PIL import Image
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name, flush it to the disk, then rename: after a crash or a power cut
+    the file is either the old one, or complete; a failed write leaves no temporary file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: Path, obj) -> None:

@@ -16,7 +16,7 @@ import yaml
 from ..config import config_from_dict
 from ..errors import SynthError
 from .bop import export_bop
-from .dataset import MARKER, dataset_card
+from .dataset import DATASET_MARK, MARKER, check_replaceable, dataset_card
 from .files import write_atomic
 
 FRAME_FOLDERS = ("images", "masks", "depth", "semantic", "normals")
@@ -48,6 +48,8 @@ def _check(shards: list[Path]) -> str:
 
 def merge_shards(out: Path, shards: list[Path], overwrite: bool = False) -> dict:
     """Join `shards` into `out`; returns the stats (images per split, annotations per category)."""
+    if out.exists() and not out.is_dir():
+        raise SynthError(f"{out}: output path exists and is not a folder")
     text = _check(shards)
     cfg = config_from_dict(yaml.safe_load(text), base_dir=Path.cwd(), source=str(shards[0] / "config.yaml"))
     docs: dict[str, list[dict]] = {split: [] for split in cfg.splits}
@@ -57,8 +59,14 @@ def merge_shards(out: Path, shards: list[Path], overwrite: bool = False) -> dict
             path = s / "annotations" / f"instances_{split}.json"
             if not path.is_file():
                 raise SynthError(f"{path}: missing")
-            doc = json.loads(path.read_text())
-            for im in doc["images"]:
+            try:
+                doc = json.loads(path.read_bytes())
+                listed = doc["images"]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise SynthError(f"{path}: not a readable instances file ({type(e).__name__})") from None
+            for im in listed:
+                if not (s / "images" / split / im["file_name"]).is_file():
+                    raise SynthError(f"{s / 'images' / split / im['file_name']}: missing; the shard is incomplete")
                 if im["id"] in owner:
                     raise SynthError(f"{s}: frame {im['id'] - 1} is also in {owner[im['id']]}; shards overlap")
                 owner[im["id"]] = s
@@ -66,13 +74,15 @@ def merge_shards(out: Path, shards: list[Path], overwrite: bool = False) -> dict
     missing = cfg.num_images - len(owner)
     if missing:
         raise SynthError(f"{missing} of {cfg.num_images} frames are in none of the shards; merge every shard of the run")
+    if out.exists() and not out.is_dir():
+        raise SynthError(f"{out}: output path exists and is not a folder")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise SynthError(f"{out}: output folder is not empty (use --overwrite to replace it)")
-        if not (out / "config.yaml").is_file() and not (out / MARKER).is_dir():
-            raise SynthError(f"{out}: refusing to --overwrite a folder that is not a synth dataset")
+        check_replaceable(out, shards)
         shutil.rmtree(out)
     (out / MARKER).mkdir(parents=True)
+    write_atomic(out / DATASET_MARK, b"made by synth: synth generate --overwrite may replace this folder\n")
     stats: Counter = Counter()
     names = {c["id"]: c["name"] for c in cfg.categories()}
     ann_id = 0
