@@ -76,3 +76,43 @@ def test_step_needs_the_optional_extra(tmp_path):
             load_mesh(p)
     else:
         pytest.skip("cascadio is installed")
+
+
+def test_flat_and_one_triangle_parts_lie_flat_and_render(tmp_path):
+    """A flat square (no convex hull with volume) and a single triangle: one rest pose, lying on
+    their plane, and a dataset of them validates."""
+    import trimesh
+
+    from .conftest import run_cli, small_config
+
+    trimesh.Trimesh([[0, 0, 0], [40, 0, 30], [40, 40, 30], [0, 40, 0]], [[0, 1, 2], [0, 2, 3]]).export(tmp_path / "plate.stl")
+    trimesh.Trimesh([[0, 0, 0], [30, 0, 0], [0, 30, 5]], [[0, 1, 2]]).export(tmp_path / "tri.stl")
+    for name in ("plate.stl", "tri.stl"):
+        poses = load_mesh(tmp_path / name, "mm").rest_poses
+        assert len(poses) == 1
+        rested = trimesh.transform_points(load_mesh(tmp_path / name, "mm").mesh.vertices, poses[0].transform)
+        assert abs(rested[:, 2]).max() < 1e-6  # flat on the support
+    parts = [{"mesh": str(tmp_path / n), "category": n[:-4], "material": "steel"} for n in ("plate.stl", "tri.stl")]
+    out = tmp_path / "out"
+    res = run_cli("generate", small_config(tmp_path, num_images=2, parts=parts), "-o", out, "-q", "--workers", "1")
+    assert res.exit_code == 0, res.output
+    assert run_cli("validate", out).exit_code == 0
+
+
+def test_stable_poses_of_a_fine_mesh_use_a_capped_hull():
+    """A finely tessellated part (its convex hull has tens of thousands of faces) gets its rest
+    poses from a hull thinned to about MAX_HULL_FACES faces: fast, and still resting on z = 0."""
+    import trimesh
+
+    from synth.assets import MAX_HULL_FACES, _pose_hull, _rest_poses
+
+    mesh = trimesh.creation.capsule(height=0.03, radius=0.01, count=[200, 200])
+    assert len(mesh.convex_hull.faces) > 10 * MAX_HULL_FACES
+    hull = _pose_hull(mesh)
+    assert hull is not None and len(hull.faces) <= 2 * MAX_HULL_FACES
+    poses = _rest_poses(mesh)
+    for p in poses:
+        z = trimesh.transform_points(mesh.vertices, p.transform)[:, 2]
+        assert abs(z.min()) < 5e-4  # the thinned hull lies within a grid cell of the true one
+    lying = max(poses, key=lambda p: p.probability)
+    assert abs(trimesh.transform_points(mesh.vertices, lying.transform)[:, 2].max() - 0.02) < 1e-3  # on its side

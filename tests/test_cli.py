@@ -78,7 +78,7 @@ def test_non_empty_output_needs_overwrite(tmp_path):
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
     assert_clean_failure(run_cli("generate", small_config(tmp_path), "-o", out), "not empty")
-    assert_clean_failure(run_cli("generate", small_config(tmp_path), "-o", out, "--overwrite"), "not a synth dataset")
+    assert_clean_failure(run_cli("generate", small_config(tmp_path), "-o", out, "--overwrite"), "synth did not make")
     assert (out / "precious.txt").read_text() == "keep me"
 
 

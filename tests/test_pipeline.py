@@ -23,7 +23,7 @@ def load(ds, split):
 
 
 def test_layout_and_validate(dataset):
-    assert sorted(p.name for p in dataset.iterdir()) == ["README.md", "annotations", "config.yaml", "images"]
+    assert sorted(p.name for p in dataset.iterdir()) == [".synth-dataset", "README.md", "annotations", "config.yaml", "images"]
     summary, bad = validate_dataset(dataset)
     assert bad == []
     assert sum(s["images"] for s in summary.values()) == 4

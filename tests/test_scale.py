@@ -46,6 +46,13 @@ def reference(cfg_path, tmp_path_factory) -> dict[str, bytes]:
     return files(out)
 
 
+def resume_gives_reference(cfg_path: Path, out: Path, reference: dict[str, bytes], workers: int | str = 1) -> None:
+    """`--resume` finishes the run in OUT, and the dataset is the uninterrupted run's bytes."""
+    res = run_cli("generate", cfg_path, "-o", out, "-q", "--resume", "--workers", workers)
+    assert res.exit_code == 0, res.output
+    assert files(out) == reference
+
+
 def wait_for_frames(out: Path, k: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     t = time.time()
     while len(list((out / ".synth" / "frames").glob("*.json"))) < k:
@@ -64,9 +71,7 @@ def test_kill_9_then_resume_gives_the_same_bytes(cfg_path, reference, tmp_path, 
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (out / "annotations").exists()  # nothing looks finished
-    res = run_cli("generate", cfg_path, "-o", out, "-q", "--resume", "--workers", workers)
-    assert res.exit_code == 0, res.output
-    assert files(out) == reference
+    resume_gives_reference(cfg_path, out, reference, workers)
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(cfg_path, reference, tmp_path):
@@ -162,3 +167,92 @@ def test_ray_restarts_a_dead_actor_once_then_stops(cfg_path, reference, tmp_path
     res = run_cli("generate", cfg_path, "-o", out, "-q", "--resume", "--workers", "1")  # without the fault
     assert res.exit_code == 0, res.output
     assert files(out) == reference
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_second_writer_is_refused_and_workers_die_with_their_parent(cfg_path, reference, tmp_path):
+    """While a run writes OUT, --resume (or --overwrite) of the same OUT is refused. kill -9 of
+    the parent alone: its workers exit by themselves within seconds; --resume then finishes."""
+    out = tmp_path / "out"
+    proc = synth("generate", cfg_path, "-o", out, "-q", "--workers", "2")
+    wait_for_frames(out, 1, proc)
+    for flag in ("--resume", "--overwrite"):
+        res = run_cli("generate", cfg_path, "-o", out, "-q", flag)
+        assert res.exit_code == 2 and "another synth run is writing here" in res.output, res.output
+    workers = _children(proc.pid)
+    assert workers, "the run should have worker processes"
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its process group
+    proc.wait()
+    t = time.time()
+    while any(_alive(w) for w in workers):
+        assert time.time() - t < 15, "workers outlived their parent"
+        time.sleep(0.2)
+    resume_gives_reference(cfg_path, out, reference)
+
+
+def test_resume_redoes_frames_whose_files_are_broken(cfg_path, reference, tmp_path):
+    out = tmp_path / "out"
+    proc = synth("generate", cfg_path, "-o", out, "-q", "--workers", "1")
+    wait_for_frames(out, 3, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    records = sorted((out / ".synth" / "frames").glob("*.json"))
+    records[0].write_bytes(b"")  # a record that does not parse
+    done = json.loads(records[1].read_text())
+    (out / "images" / done["split"] / done["image"]["file_name"]).unlink()  # a frame whose image is gone
+    resume_gives_reference(cfg_path, out, reference)
+
+
+def test_merge_refuses_a_shard_with_a_missing_image(cfg_path, tmp_path):
+    shards = []
+    for i in (1, 2):
+        shard = tmp_path / f"shard{i}"
+        assert run_cli("generate", cfg_path, "-o", shard, "-q", "--shard", f"{i}/2", "--workers", "1").exit_code == 0
+        shards.append(shard)
+    next((shards[1] / "images").rglob("*.png")).unlink()
+    res = run_cli("merge", tmp_path / "merged", *shards)
+    assert res.exit_code == 2 and "missing; the shard is incomplete" in res.output, res.output
+    assert not (tmp_path / "merged").exists()
+
+
+def test_a_full_disk_at_the_end_leaves_a_resumable_run(cfg_path, tmp_path):
+    """The final instances file hits a file size limit (as a full disk would fail it; frames,
+    records and config are smaller): one error line, no temporary files, every frame kept;
+    --resume writes the dataset files."""
+    out = tmp_path / "out"
+    script = (
+        "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000)); "
+        "from synth.cli import app; sys.argv[0] = 'synth'; app()"
+    )
+    small = ["image.width=32", "image.height=24", "splits={train: 1.0}", "annotations.boxes_3d=true", "scene.parts_per_image=5"]
+    args = ["generate", str(cfg_path), "-o", str(out), "-q", "--workers", "1"] + [a for s in small for a in ("--set", s)]
+    res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "writing the dataset files failed" in res.stderr and "--resume" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    assert not list(out.rglob(".*.tmp*")) and not (out / "annotations" / "instances_train.json").exists()
+    assert len(list((out / ".synth" / "frames").glob("*.json"))) == N
+    res = run_cli(*args, "--resume")
+    assert res.exit_code == 0, res.output
+    assert run_cli("validate", out).exit_code == 0
+    assert (out / "annotations" / "instances_train.json").stat().st_size > 10_000  # the file the limit stopped

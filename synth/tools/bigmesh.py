@@ -12,7 +12,7 @@ import trimesh
 
 from ..assets import load_mesh
 from ..config import config_from_dict
-from ..runner import generate
+from ..pipeline import FrameMaker
 
 
 def big_part(faces: int = 2_000_000) -> trimesh.Trimesh:
@@ -33,8 +33,8 @@ def big_part(faces: int = 2_000_000) -> trimesh.Trimesh:
 
 
 def big_mesh_times(faces: int = 2_000_000, width: int = 640, height: int = 480) -> dict:
-    """Seconds to load the part, compute its rest poses, and make a 3-frame dataset of it
-    (the first frame uploads the mesh; the others show the steady cost per frame)."""
+    """Seconds to load the part, compute its rest poses, and make 3 frames of it in memory (render
+    and annotate; the first frame uploads the mesh, the others show the steady cost per frame)."""
     with tempfile.TemporaryDirectory(prefix="synth-bigmesh-") as tmp:
         path = Path(tmp) / "big.stl"
         mesh = big_part(faces)
@@ -52,10 +52,13 @@ def big_mesh_times(faces: int = 2_000_000, width: int = 640, height: int = 480) 
             "parts": [{"mesh": str(path), "category": "blob", "material": "steel"}],
             "scene": {"parts_per_image": 1},
         }
-        stamps: list[float] = []
-        start = time.perf_counter()
-        generate(config_from_dict(raw), Path(tmp) / "out", progress=False, on_frame=lambda k: stamps.append(time.perf_counter()))
-        frames = [b - a for a, b in zip([start] + stamps[:-1], stamps, strict=True)]
+        cfg = config_from_dict(raw)
+        frames = []
+        with FrameMaker(cfg) as maker:
+            for i in range(cfg.num_images):
+                start = time.perf_counter()
+                maker.make(i)
+                frames.append(time.perf_counter() - start)
     return {
         "faces": len(mesh.faces),
         "load_s": t1 - t0,

@@ -80,9 +80,12 @@ def merge(out: Path, frames: list[int], splits: dict[str, float], categories: li
             f.close()
         for s in splits:
             os.replace(tmp[s], final[s])
-    finally:
+    finally:  # on failure (a full disk) no temporary file stays behind; closing may fail again
         for s, f in files.items():
-            f.close()
+            try:
+                f.close()
+            except OSError:
+                pass
             tmp[s].unlink(missing_ok=True)
     return {
         "images": {s: images[s] for s in splits},
