@@ -8,7 +8,6 @@ computed once per mesh and cached with it.
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +20,6 @@ UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
 MIN_SIZE_M, MAX_SIZE_M = 1e-5, 100.0  # a part from 10 micrometres to 100 m across; else the units are wrong
 MAX_HULL_FACES = 2000  # stable poses are computed on a convex hull this small (a scanned part's has 100,000s)
 FORMATS = {".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".3mf", ".step", ".stp"}
-
-logging.getLogger("trimesh").setLevel(logging.ERROR)
 
 
 @dataclass

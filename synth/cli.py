@@ -78,6 +78,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks a
     _state["debug"] = debug
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("synth").setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.getLogger("trimesh").setLevel(logging.ERROR)  # its warnings about meshes it repairs are noise here
 
 
 def _fail(e: BaseException, code: int = 2) -> None:
@@ -148,6 +149,9 @@ def generate(
     except SynthError as e:
         _fail(e)
     except KeyboardInterrupt:
+        if out is None or not (out / ".synth").is_dir():
+            typer.echo("\ninterrupted before any frame was written; nothing to resume", err=True)
+            raise typer.Exit(130) from None
         typer.echo(
             f"\ninterrupted; finished frames are kept. Resume with: synth generate {config} -o {out} --resume"
             + (f" --seed {seed}" if seed is not None else "")

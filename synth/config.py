@@ -22,7 +22,7 @@ from .paths import bundled
 from .presets import PRESETS, SUPPORTS
 
 MAX_OBJECTS = 1000  # parts or distractors in one image: placement and labels stay fast (ids fit 16 bits)
-MAX_LIGHTS = 64  # key lights: VTK's shaders slow down past a few dozen
+MAX_LIGHTS = 16  # key lights: each casts a shadow pass (64 of them took 47 s for one frame)
 MAX_IMAGES = 100_000_000  # per run; shard bigger datasets
 
 
@@ -30,7 +30,9 @@ class ImageCfg(Model):
     width: int = Field(640, ge=16, le=16384, description="image width in pixels")
     height: int = Field(480, ge=16, le=16384, description="image height in pixels")
     format: Literal["png", "jpg"] = "png"
-    jpeg_quality: int = Field(95, ge=1, le=100)
+    jpeg_quality: Annotated[NumDist, bounds(1, 100)] = Field(
+        dist(95), description="JPEG quality (a distribution varies compression artefacts from frame to frame)"
+    )
     png_compress_level: int = Field(1, ge=0, le=9, description="zlib level: 1 is fast, 9 is small")
 
 
@@ -152,6 +154,12 @@ class CameraCfg(Model):
     distortion: DistortionCfg = DistortionCfg()
     depth_of_field: DepthOfFieldCfg | None = None
     motion_blur: MotionBlurCfg | None = None
+    softness_px: Annotated[NumDist, bounds(0, 10)] = Field(
+        dist(0.0), description="lens softness: the Gaussian point spread's sigma in pixels (0: sharp)"
+    )
+    chromatic_aberration_px: Annotated[NumDist, bounds(-5, 5)] = Field(
+        dist(0.0), description="lateral colour: red and blue shift this many pixels at the image corner, in opposite ways"
+    )
 
 
 class KeyLightsCfg(Model):
@@ -222,11 +230,14 @@ class SensorCfg(Model):
         dist(1.0), description="red and blue gains relative to green (drawn per channel)"
     )
     vignetting: Annotated[NumDist, bounds(0, 1)] = Field(dist(0.0), description="brightness lost at the image corners (0: none)")
+    falloff: Annotated[NumDist, bounds(0, 1)] = Field(
+        dist(0.0), description="uneven illumination: light lost at the image edge around a bright spot near the centre (0: even)"
+    )
     noise: NoiseCfg = NoiseCfg()
 
     def active(self) -> bool:
-        w, v = self.white_balance.bounds(), self.vignetting.bounds()
-        return self.monochrome or self.noise.enabled or w != (1.0, 1.0) or v != (0.0, 0.0)
+        w, v, f = self.white_balance.bounds(), self.vignetting.bounds(), self.falloff.bounds()
+        return self.monochrome or self.noise.enabled or w != (1.0, 1.0) or v != (0.0, 0.0) or f != (0.0, 0.0)
 
 
 class OutputsCfg(Model):

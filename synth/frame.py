@@ -34,3 +34,4 @@ class FrameResult:
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # folder (masks, semantic, normals) -> 8/16-bit map
     depth: np.ndarray | None = None  # camera z in metres (inf where nothing), when outputs.depth
     notes: list[str] = field(default_factory=list)  # things the user should know (parts that found no room)
+    jpeg_quality: int = 95  # this frame's, when written as JPEG

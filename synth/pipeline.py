@@ -164,6 +164,7 @@ class FrameMaker:
             maps=maps,
             depth=frame.depth if cfg.outputs.depth else None,
             notes=list(scene.notes),
+            jpeg_quality=scene.jpeg_quality,
         )
 
     def close(self) -> None:

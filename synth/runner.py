@@ -7,9 +7,9 @@ frame make an interrupted run resumable, and the final files appear atomically.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,12 +76,22 @@ def generate(
     text = resolved_config_text(cfg)
     preload(cfg)
     frames = shard_frames(cfg.num_images, shard)
-    if backend == "ray" and importlib.util.find_spec("ray") is None:
-        raise SynthError("--backend ray needs Ray: pip install 'synth[ray]'")
+    if backend == "ray":
+        try:
+            import ray  # noqa: F401 - present before OUT is touched
+        except ImportError:
+            raise SynthError("--backend ray needs Ray: pip install 'synth[ray]'") from None
     run_text = text + (f"# shard {shard[0]}/{shard[1]}\n" if shard else "")
+    existed = out.exists()
     resuming, lock = prepare_output(out, overwrite, resume, run_text, input_paths(cfg))
     try:
         return _run(cfg, out, frames, resuming, text, progress, renderer, on_frame, workers, on_error, backend, address)
+    except BaseException:
+        if not resuming and not any(coco.frames_dir(out).glob("*.json")):  # nothing made: leave no half-made OUT
+            shutil.rmtree(out, ignore_errors=True)
+            if existed:
+                out.mkdir(exist_ok=True)
+        raise
     finally:
         lock.release()
 

@@ -114,14 +114,38 @@ def defocus(rgb: np.ndarray, depth: np.ndarray, focus: float, focal_px: float, f
 
 
 def apply_optics(rgb: np.ndarray, depth: np.ndarray | None, camera: Camera, optics: Optics) -> np.ndarray:
-    """Depth of field (needs `depth`), then motion blur, as drawn into the frame's `optics`."""
+    """Depth of field (needs `depth`), motion blur, lateral colour, then lens softness, as drawn
+    into the frame's `optics`."""
     if optics.f_number is not None:
         if depth is None:
             raise ValueError("depth of field needs the depth map")
         rgb = defocus(rgb, depth, camera.focus_distance, float(camera.K[0, 0]), optics.focal_m, optics.f_number)
     if optics.motion_length_px > 0:
         rgb = motion_blur(rgb, optics.motion_length_px, optics.motion_angle_deg)
+    if optics.chromatic_aberration_px != 0:
+        rgb = lateral_colour(rgb, optics.chromatic_aberration_px)
+    if optics.softness_px > 0:
+        from scipy.ndimage import gaussian_filter
+
+        rgb = _to_srgb8(gaussian_filter(_SRGB_TO_LINEAR[rgb], (optics.softness_px, optics.softness_px, 0)))
     return rgb
+
+
+def lateral_colour(rgb: np.ndarray, corner_px: float) -> np.ndarray:
+    """Lateral chromatic aberration: the red image is magnified so that the corners move outward
+    by `corner_px` pixels, the blue image shrunk by as much (green stays), in linear light."""
+    from scipy.ndimage import map_coordinates
+
+    h, w = rgb.shape[:2]
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    lin = _SRGB_TO_LINEAR[rgb]
+    out = lin.copy()
+    for channel, sign in ((0, 1.0), (2, -1.0)):
+        scale = 1.0 + sign * corner_px / np.hypot(cx, cy)  # this channel's magnification
+        coords = [cy + (y - cy) / scale, cx + (x - cx) / scale]  # where each output pixel's light came from
+        out[..., channel] = map_coordinates(lin[..., channel], coords, order=1, mode="nearest")
+    return _to_srgb8(out)
 
 
 def motion_blur(rgb: np.ndarray, length_px: float, angle_deg: float) -> np.ndarray:
@@ -163,6 +187,12 @@ def apply_sensor(rgb: np.ndarray, sensor: Sensor) -> np.ndarray:
         y, x = np.ogrid[:h, :w]
         r2 = ((x - (w - 1) / 2) ** 2 + (y - (h - 1) / 2) ** 2) / (((w - 1) / 2) ** 2 + ((h - 1) / 2) ** 2)
         lin = lin * (1 - sensor.vignetting * r2)[..., None].astype(np.float32)
+    if sensor.falloff > 0:  # uneven light: a bright spot near the centre, dimmer towards the edges
+        h, w = lin.shape[:2]
+        y, x = np.ogrid[:h, :w]
+        fx, fy = sensor.falloff_centre
+        r2 = ((x - (w - 1) / 2 * (1 + fx)) / ((w - 1) / 2)) ** 2 + ((y - (h - 1) / 2 * (1 + fy)) / ((h - 1) / 2)) ** 2
+        lin = lin * (1 - sensor.falloff * np.clip(r2 / 2, 0, 1))[..., None].astype(np.float32)
     if sensor.monochrome:
         lin = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     if not sensor.noise:

@@ -67,7 +67,8 @@ SETS = [
     ("lighting.environment=nowhere_hall", "nowhere_hall"),
     ("lighting.environment={choice: [[studio_soft]]}", "lighting.environment"),
     ("lighting.environment_rotation_deg=.nan", "lighting.environment_rotation_deg"),
-    ("lighting.key_lights.count=5000", "maximum 64"),
+    ("lighting.key_lights.count=5000", "maximum 16"),
+    ("lighting.key_lights.count={uniform: [1, 17]}", "maximum 16"),
     ("lighting.key_lights.type=laser", "unknown light type 'laser'"),
     ("lighting.key_lights.intensity=-1", "lighting.key_lights.intensity"),
     ("lighting.key_lights.color_temperature_k=100", "lighting.key_lights.color_temperature_k"),
@@ -436,4 +437,27 @@ def test_other_commands_fail_cleanly(ws, tmp_path, name, args, needle):
 
 
 def test_the_table_is_big_enough():
-    assert len(SETS) + len(FILES) + len(CLI) + len(OUTS) + 8 + 9 + 2 >= 150
+    assert len(SETS) + len(FILES) + len(CLI) + len(OUTS) + 8 + 9 + 3 >= 150
+
+
+def test_ray_backend_without_ray_is_one_line_before_out_is_touched(ws, tmp_path):
+    """As on a machine without the synth[ray] extra: the import of ray is blocked."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    script = "import sys; sys.modules['ray'] = None; from synth.cli import app; sys.argv[0] = 'synth'; app()"
+    args = ["generate", str(ws / "cfg.yaml"), "-o", str(out), "-q", "--backend", "ray"]
+    res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and res.stderr.strip() == "error: --backend ray needs Ray: pip install 'synth[ray]'", res.stderr
+    assert not out.exists()
+
+
+def test_doctor_reports_the_renderer_and_the_extras(tmp_path):
+    res = run_cli("doctor", "-o", tmp_path / "datasets")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    gl = next(ln for ln in lines if "OpenGL:" in ln)
+    assert gl.startswith("ok  OpenGL:") and ("software rendering" in gl or "a GPU" in gl), gl
+    assert any(ln.startswith(("ok  ", "--  ")) and "STEP files" in ln for ln in lines)
+    assert any(f"at {tmp_path}" in ln for ln in lines if "disk:" in ln)

@@ -147,6 +147,30 @@ def test_resume_finishes_an_interrupted_run(tmp_path, dataset):
         assert (dataset / f).read_bytes() == (out / f).read_bytes(), f
 
 
+def test_a_run_that_stops_before_its_first_frame_leaves_no_output(tmp_path):
+    """Ctrl-C during the first render: OUT, which the run created, is gone again (a rerun needs no
+    --overwrite); a folder that existed (empty) before is left, empty."""
+    from synth.config import load_config
+    from synth.render import Renderer
+    from synth.runner import generate
+
+    class CtrlCOnFirstFrame(Renderer):
+        def render(self, scene, **kw):
+            raise KeyboardInterrupt
+
+    full = load_config(small_config(tmp_path))
+    r = CtrlCOnFirstFrame.for_config(full)
+    try:
+        for out, existed in ((tmp_path / "new" / "out", False), (tmp_path / "empty", True)):
+            if existed:
+                out.mkdir()
+            with pytest.raises(KeyboardInterrupt):
+                generate(full, out, progress=False, renderer=r)
+            assert out.exists() == existed and (not existed or not any(out.iterdir()))
+    finally:
+        r.close()
+
+
 def test_cli_entry_point_runs_as_a_program(tmp_path):
     res = subprocess.run([sys.executable, "-m", "synth.cli", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "generate" in res.stdout

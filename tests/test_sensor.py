@@ -145,3 +145,50 @@ def test_lens_and_sensor_are_drawn_into_the_scene_from_their_own_stream(tmp_path
     again, other = sample_scene(sensed_cfg, 2), sample_scene(sensed_cfg, 3)
     assert again.sensor == b.sensor and again.optics == b.optics
     assert other.sensor is not None and other.sensor.noise_seed != b.sensor.noise_seed
+
+
+def test_lens_softness_lateral_colour_and_falloff():
+    """Softness spreads a point (and keeps its energy in linear light), lateral colour moves red
+    outward and blue inward at the corners (green stays), falloff darkens the edges, not the spot."""
+    from synth.scene.model import Camera, Optics, Sensor
+    from synth.sensor import _SRGB_TO_LINEAR, apply_optics, apply_sensor
+
+    cam = Camera(K=np.eye(3), world_to_camera=np.eye(4), width=81, height=61)
+    dot = np.zeros((61, 81, 3), np.uint8)
+    dot[30, 40] = 255
+    soft = apply_optics(dot, None, cam, Optics(softness_px=1.5))
+    assert soft[30, 40, 0] < 255 and soft[30, 42, 0] > 0 and soft[30, 48, 0] == 0
+    assert abs(_SRGB_TO_LINEAR[soft[..., 0]].sum() - 1.0) < 0.05
+    corner = np.zeros((61, 81, 3), np.uint8)
+    corner[5, 5] = 255  # a white point near the top-left corner
+    shifted = apply_optics(corner, None, cam, Optics(chromatic_aberration_px=3.0))
+    red, green, blue = (np.unravel_index(np.argmax(shifted[..., c]), (61, 81)) for c in range(3))
+    assert green == (5, 5)
+    assert red[0] < 5 and red[1] < 5  # red moved out, towards the corner
+    assert blue[0] > 5 and blue[1] > 5  # blue moved in, towards the centre
+    grey = np.full((61, 81, 3), 180, np.uint8)
+    lit = apply_sensor(grey, Sensor(falloff=0.5, falloff_centre=(0.2, 0.0)))
+    assert lit[30, 48].mean() > lit[30, 0].mean() + 30 and lit[0, 0].mean() < lit[60, 80].mean() + 1
+    assert abs(int(lit[30, 48, 1]) - 180) <= 2  # the bright spot (shifted right by 0.2 of the half width) keeps its level
+
+
+def test_jpeg_quality_varies_per_frame_and_labels_stay(tmp_path):
+    """`image.jpeg_quality` as a distribution: frames differ in quality (so in size for the same
+    content), drawn from the frame's own stream; the labels are those of the PNG run."""
+    from synth.config import load_config
+    from synth.scene import sample_scene
+
+    base = small_config(tmp_path, num_images=2)
+    (tmp_path / "j").mkdir()
+    extra = {"image": {"width": 256, "height": 192, "format": "jpg", "jpeg_quality": {"uniform": [20, 95]}}}
+    jpg = small_config(tmp_path / "j", num_images=2, **extra)
+    qualities = {sample_scene(load_config(jpg), i).jpeg_quality for i in range(6)}
+    assert len(qualities) > 3 and all(20 <= q <= 95 for q in qualities)
+    assert sample_scene(load_config(base), 0).jpeg_quality == 95
+    for cfg, out in ((base, tmp_path / "png"), (jpg, tmp_path / "jpg")):
+        assert run_cli("generate", cfg, "-o", out, "-q", "--workers", "1").exit_code == 0
+    for split in ("train", "val"):
+        a = json.loads((tmp_path / "png" / "annotations" / f"instances_{split}.json").read_text())["annotations"]
+        b = json.loads((tmp_path / "jpg" / "annotations" / f"instances_{split}.json").read_text())["annotations"]
+        assert [x["segmentation"] for x in a] == [x["segmentation"] for x in b]
+    assert run_cli("validate", tmp_path / "jpg").exit_code == 0

@@ -109,6 +109,8 @@ class Optics:
     focal_m: float = 0.0  # the lens's focal length in metres, for the circle of confusion
     motion_length_px: float = 0.0
     motion_angle_deg: float = 0.0
+    softness_px: float = 0.0  # Gaussian point spread sigma
+    chromatic_aberration_px: float = 0.0  # red moves out by this much at the corner, blue in
 
 
 @dataclass
@@ -126,6 +128,8 @@ class Sensor:
     read_noise_e: float = 0.0
     bit_depth: int = 10
     noise_seed: int = 0
+    falloff: float = 0.0  # uneven illumination: light lost at the edge around `falloff_centre`
+    falloff_centre: tuple[float, float] = (0.0, 0.0)  # offset of the bright spot, in half image sizes
 
 
 @dataclass
@@ -142,3 +146,4 @@ class Scene:
     defects: list[Defect] = field(default_factory=list)
     optics: Optics | None = None  # lens blur, None: a sharp pinhole image
     sensor: Sensor | None = None  # None: an ideal sensor (the rendered image as it is)
+    jpeg_quality: int = 95  # when the images are written as JPEG

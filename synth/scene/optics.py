@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import CameraCfg, SensorCfg
+from ..config import CameraCfg, ImageCfg, SensorCfg
 from .model import Camera, Optics, Sensor
 
 
@@ -14,8 +14,10 @@ def optics_rng(seed: int, frame_index: int) -> np.random.Generator:
 
 
 def sample_optics(cfg: CameraCfg, camera: Camera, rng: np.random.Generator) -> Optics | None:
-    """Depth of field and motion blur as `cfg` asks, or None when it asks for neither."""
-    if cfg.depth_of_field is None and cfg.motion_blur is None:
+    """Depth of field, motion blur, lens softness and lateral colour as `cfg` asks, or None when it
+    asks for none of them. (New draws come after the older ones, so older configs keep their bytes.)"""
+    soft, colour = cfg.softness_px.bounds() != (0.0, 0.0), cfg.chromatic_aberration_px.bounds() != (0.0, 0.0)
+    if cfg.depth_of_field is None and cfg.motion_blur is None and not soft and not colour:
         return None
     optics = Optics()
     if cfg.depth_of_field is not None:
@@ -31,6 +33,10 @@ def sample_optics(cfg: CameraCfg, camera: Camera, rng: np.random.Generator) -> O
     if cfg.motion_blur is not None:
         optics.motion_length_px = float(cfg.motion_blur.length_px.sample(rng))
         optics.motion_angle_deg = float(cfg.motion_blur.angle_deg.sample(rng))
+    if soft:
+        optics.softness_px = float(cfg.softness_px.sample(rng))
+    if colour:
+        optics.chromatic_aberration_px = float(cfg.chromatic_aberration_px.sample(rng))
     return optics
 
 
@@ -49,4 +55,14 @@ def sample_sensor(cfg: SensorCfg, rng: np.random.Generator) -> Sensor | None:
         s.read_noise_e = float(n.read_noise_e)
         s.bit_depth = int(n.bit_depth)
         s.noise_seed = int(rng.integers(2**63))
+    if cfg.falloff.bounds() != (0.0, 0.0):
+        s.falloff = float(cfg.falloff.sample(rng))
+        dx, dy = rng.uniform(-0.3, 0.3, 2)  # the light's bright spot is seldom exactly in the middle
+        s.falloff_centre = (float(dx), float(dy))
     return s
+
+
+def sample_jpeg_quality(cfg: ImageCfg, rng: np.random.Generator) -> int:
+    """The frame's JPEG quality (no draw for a constant)."""
+    q = cfg.jpeg_quality
+    return int(q.args[0]) if q.kind == "const" else int(round(float(q.sample(rng))))

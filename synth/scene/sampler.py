@@ -17,7 +17,7 @@ from .defects import sample_defects
 from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
 from .materials import sample_material
 from .model import Scene, SceneObject, Support
-from .optics import optics_rng, sample_optics, sample_sensor
+from .optics import optics_rng, sample_jpeg_quality, sample_optics, sample_sensor
 from .placement import place_part, rotation_z
 
 
@@ -171,6 +171,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     lens_rng = optics_rng(seed, frame_index)  # its own stream: switching optics on changes nothing else
     optics = sample_optics(cfg.camera, camera, lens_rng)
     sensor = sample_sensor(cfg.sensor, lens_rng)
+    jpeg_quality = sample_jpeg_quality(cfg.image, lens_rng)
     return Scene(
         frame_index=frame_index,
         seed=seed,
@@ -184,4 +185,5 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         defects=defects,
         optics=optics,
         sensor=sensor,
+        jpeg_quality=jpeg_quality,
     )

@@ -139,7 +139,7 @@ def encode_frame(cfg: Config, result: FrameResult) -> dict[str, bytes]:
     i, split = result.index, result.split
     files = {
         f"images/{split}/{result.file_name}": encode_image(
-            result.rgb, cfg.image.format, cfg.image.png_compress_level, cfg.image.jpeg_quality
+            result.rgb, cfg.image.format, cfg.image.png_compress_level, result.jpeg_quality
         )
     }
     for folder, label_map in result.maps.items():  # masks/, semantic/: category id per pixel; normals/
