@@ -108,6 +108,8 @@ def annotate_frame(
             "mesh": obj.mesh,
             "object_pose": np.round(w2c @ obj.pose, 9).tolist(),
         }
+        if obj.attributes is not None:  # a family part: its family and drawn parameters
+            rec["attributes"] = obj.attributes
         if amodal is not None:
             whole = amodal[obj.instance_id] | mask  # the same pixels by construction; the union makes it certain
             rec["visibility"] = round(rec["area"] / int(whole.sum()), 6)

@@ -159,7 +159,8 @@ def _rest_poses(mesh: trimesh.Trimesh, max_poses: int = 8, min_prob: float = 0.0
                 centre = mesh.center_mass if mesh.is_watertight else hull.center_mass
             if not np.isfinite(centre).all():
                 centre = hull.center_mass
-            found, p = trimesh.poses.compute_stable_poses(hull, center_mass=centre)
+            with np.errstate(all="ignore"):  # trimesh takes square roots of tiny negative numbers on thin hulls
+                found, p = trimesh.poses.compute_stable_poses(hull, center_mass=centre)
             if len(found):
                 transforms, probs = np.asarray(found), np.asarray(p)
         except Exception:  # a degenerate hull after all: lie flat

@@ -303,10 +303,7 @@ def parts(
     force: Annotated[bool, typer.Option("--force", help="replace meshes of the same names in OUT")] = False,
 ) -> None:
     """Build the parametric demo meshes (the ones bundled as synth:meshes/...) into OUT."""
-    try:
-        from .parts import PARTS, build_all
-    except ImportError as e:
-        _fail(SynthError(f"synth parts needs manifold3d ({e.name} is missing): pip install 'synth[parts]'"))
+    from .parts import PARTS, build_all
 
     clash = sorted(name for name in PARTS if (out / name).exists())
     if clash and not force:

@@ -18,6 +18,7 @@ from .defects.registry import DefectSpec
 from .distributions import dist
 from .errors import SynthError
 from .fields import Model, NumDist, StrDist, bounds
+from .parts.families import FAMILIES
 from .paths import bundled
 from .presets import PRESETS, SUPPORTS
 
@@ -37,7 +38,16 @@ class ImageCfg(Model):
 
 
 class PartCfg(Model):
-    mesh: str = Field(description="mesh file (STL, OBJ, PLY, GLB/GLTF, OFF, 3MF, STEP)")
+    mesh: str | None = Field(None, description="mesh file (STL, OBJ, PLY, GLB/GLTF, OFF, 3MF, STEP), or use family")
+    family: str | None = Field(None, description=f"a procedural part family: {', '.join(FAMILIES)}")
+    params: dict[str, Any] = Field(default_factory=dict, description="the family's parameters: constants or distributions")
+    _spec: Model | None = PrivateAttr(None)
+
+    @property
+    def spec(self) -> Model | None:
+        """The family's validated parameters (distributions), or None for a mesh file."""
+        return self._spec
+
     category: str = Field(min_length=1)
     supercategory: str = "part"
     units: Literal["mm", "cm", "m", "in"] = "mm"
@@ -330,6 +340,26 @@ class Config(Model):
         return v
 
     @model_validator(mode="after")
+    def _mesh_or_family(self):
+        """Each part is a mesh file or a family; a family's parameters are checked key by key."""
+        for i, p in enumerate(self.parts):
+            if (p.mesh is None) == (p.family is None):
+                raise ValueError(f"parts[{i}]: give either mesh (a file) or family (one of {', '.join(FAMILIES)})")
+            if p.mesh is not None and p.params:
+                raise ValueError(f"parts[{i}].params: only a family takes params")
+            if p.family is None:
+                continue
+            if p.family not in FAMILIES:
+                raise ValueError(f"parts[{i}].family: unknown family {p.family!r} (known: {', '.join(FAMILIES)})")
+            try:
+                p._spec = FAMILIES[p.family].params.model_validate(p.params)
+            except ValidationError as e:
+                raise ValueError(f"parts[{i}].params.{format_error(e, FAMILIES[p.family].params)}") from None
+        if self.outputs.bop and any(p.family for p in self.parts):
+            raise ValueError("outputs.bop: the BOP export does not take part families yet (one BOP object per mesh file)")
+        return self
+
+    @model_validator(mode="after")
     def _one_supercategory(self):
         """A category has one supercategory (COCO consumers key categories by name)."""
         seen: dict[str, tuple[int, str]] = {}
@@ -423,13 +453,14 @@ def _loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def format_error(err: ValidationError) -> str:
-    """One line naming the key path and what is wrong with it."""
+def format_error(err: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """One line naming the key path and what is wrong with it (`model`: where to look for
+    the names an unknown key may have meant; the whole config by default)."""
     e = err.errors()[0]
     loc = _loc(tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-"))))
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
-        known = _all_field_names(Config, set())
+        known = _all_field_names(model or Config, set())
         close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
         msg = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     elif e["type"] == "missing":

@@ -69,6 +69,19 @@ def bounds(lo: float | None = None, hi: float | None = None) -> AfterValidator:
     return AfterValidator(lambda d: check_bounds(d, lo, hi))
 
 
+def one_of(*names: str) -> AfterValidator:
+    """Field metadata: every name a string distribution can take is one of `names`
+    (`Annotated[StrDist, one_of("full", "partial")]`)."""
+
+    def check(d: Dist) -> Dist:
+        for v in d.values():
+            if v not in names:
+                raise ValueError(f"unknown value {v!r} (known: {', '.join(names)})")
+        return d
+
+    return AfterValidator(check)
+
+
 NumDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=True)), _SER, WithJsonSchema(_DIST_SCHEMA)]
 StrDist = Annotated[Dist, BeforeValidator(lambda v: parse_dist(v, numeric=False)), _SER, WithJsonSchema(_STR_DIST_SCHEMA)]
 

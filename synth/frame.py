@@ -35,3 +35,4 @@ class FrameResult:
     depth: np.ndarray | None = None  # camera z in metres (inf where nothing), when outputs.depth
     notes: list[str] = field(default_factory=list)  # things the user should know (parts that found no room)
     jpeg_quality: int = 95  # this frame's, when written as JPEG
+    meshes: dict[str, str] = field(default_factory=dict)  # dataset path (meshes/...) -> file: the frame's family meshes

@@ -3,6 +3,7 @@ synth (`synth:meshes/hex_bolt.stl`), so a config works from any folder, with any
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 BUNDLED = "synth:"
@@ -16,6 +17,15 @@ def bundled_dir() -> Path:
         if (d / "meshes").is_dir():
             return d
     return here / "bundled"
+
+
+def cache_dir() -> Path:
+    """Where synth keeps what it builds once per machine (part family meshes): $SYNTH_CACHE, else
+    $XDG_CACHE_HOME/synth or ~/.cache/synth."""
+    if os.environ.get("SYNTH_CACHE"):
+        return Path(os.environ["SYNTH_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "synth"
 
 
 def bundled(path: str) -> Path | None:

@@ -31,7 +31,8 @@ def preload(cfg: Config) -> None:
     one line naming its key before anything is written."""
     for i, p in enumerate(cfg.parts):
         try:
-            load_mesh(cfg.resolve_path(p.mesh), p.units)
+            if p.mesh is not None:
+                load_mesh(cfg.resolve_path(p.mesh), p.units)
         except SynthError as e:
             raise SynthError(f"parts[{i}].mesh: {e}") from None
         if p.texture:
@@ -65,7 +66,7 @@ def preload(cfg: Config) -> None:
 
 def input_paths(cfg: Config) -> list[Path]:
     """Every file or folder the config reads (an --overwrite never deletes a folder holding one)."""
-    paths = [cfg.base_dir] + [cfg.resolve_path(p.mesh) for p in cfg.parts]
+    paths = [cfg.base_dir] + [cfg.resolve_path(p.mesh) for p in cfg.parts if p.mesh is not None]
     paths += [cfg.resolve_path(p.texture) for p in cfg.parts if p.texture and p.texture not in PART_TEXTURES]
     if cfg.scene.support.images:
         paths.append(cfg.resolve_path(cfg.scene.support.images))
@@ -165,6 +166,7 @@ class FrameMaker:
             depth=frame.depth if cfg.outputs.depth else None,
             notes=list(scene.notes),
             jpeg_quality=scene.jpeg_quality,
+            meshes={o.mesh: o.mesh_path for o in scene.objects if o.attributes is not None},
         )
 
     def close(self) -> None:

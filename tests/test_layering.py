@@ -12,9 +12,9 @@ from .conftest import ROOT
 # each top-level module or package of synth/ and its layer: imports only go to lower layers
 LAYERS = [
     ["__init__", "errors"],
-    ["distributions", "hdr", "textures", "presets", "frame", "parts", "paths"],
+    ["distributions", "hdr", "textures", "presets", "frame", "paths"],
     ["fields", "assets", "environments"],
-    ["defects"],
+    ["defects", "parts"],
     ["config"],
     ["scene"],
     ["sensor"],

@@ -56,6 +56,7 @@ class SceneObject:
     material: Material
     geometry: DefectGeometry | None = None  # set when defects edited this instance
     distractor: bool = False  # clutter: never a defect host, annotated only when configured
+    attributes: dict | None = None  # a family part's {"family", "params"} (its mesh is made for them)
 
 
 @dataclass

@@ -9,6 +9,8 @@ import numpy as np
 from ..assets import load_mesh
 from ..config import Config
 from ..environments import BUILTIN, white_radiance
+from ..parts.families import FAMILIES, mesh_file, mesh_name
+from ..paths import cache_dir
 from ..presets import SUPPORTS
 from ..textures import PART_TEXTURES, TILE_M, background_images
 from .bin import Pile
@@ -74,8 +76,16 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
 
     for _ in range(n):
         part = cfg.parts[int(rng.choice(len(cfg.parts), p=weights))]
-        path = cfg.resolve_path(part.mesh)
-        pose = place(load_mesh(path, part.units))
+        attributes, units = None, part.units
+        if part.family is not None and part.spec is not None:  # this instance's own shape, drawn first
+            params = FAMILIES[part.family].draw(part.spec, rng)
+            path = mesh_file(part.family, params, cache_dir())
+            mesh_ref, units = f"meshes/{mesh_name(part.family, params)}", "mm"
+            attributes = {"family": part.family, "params": params}
+        else:
+            path = cfg.resolve_path(str(part.mesh))
+            mesh_ref = str(part.mesh)
+        pose = place(load_mesh(path, units))
         material = sample_material(str(part.material.sample(rng)), rng)
         if part.texture:  # a built-in texture or the user's image as the base colour (one drawn from a folder)
             images = part_textures(cfg, part.texture)
@@ -88,18 +98,19 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
             SceneObject(
                 instance_id=len(objects) + 1,
                 category=part.category,
-                mesh=part.mesh,
+                mesh=mesh_ref,
                 mesh_path=str(path),
-                units=part.units,
+                units=units,
                 pose=pose,
                 material=material,
+                attributes=attributes,
             )
         )
     targets = list(objects)
     dc = cfg.scene.distractors
     for _ in range(dc.count.sample_int(rng)):  # clutter among the parts, placed the same way
-        mesh_name = dc.meshes[int(rng.integers(len(dc.meshes)))]
-        path = cfg.resolve_path(mesh_name)
+        clutter = dc.meshes[int(rng.integers(len(dc.meshes)))]
+        path = cfg.resolve_path(clutter)
         pose = place(load_mesh(path, dc.units))
         material = sample_material(str(dc.material.sample(rng)), rng)
         if pose is None:
@@ -108,7 +119,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
             SceneObject(
                 instance_id=len(objects) + 1,
                 category="distractor",
-                mesh=mesh_name,
+                mesh=clutter,
                 mesh_path=str(path),
                 units=dc.units,
                 pose=pose,

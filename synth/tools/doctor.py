@@ -15,7 +15,6 @@ from ..backends.threads import cores, default_workers
 EXTRAS = {  # module: (what it is for, how to get it)
     "cascadio": ("STEP files", "pip install 'synth[step]'"),
     "ray": ("--backend ray", "pip install 'synth[ray]'"),
-    "manifold3d": ("synth parts", "pip install 'synth[parts]'"),
 }
 
 

@@ -38,8 +38,13 @@ PALETTE = np.array(
 DEFECT_COLOR = np.array([255, 40, 200], np.uint8)
 
 
+def is_defect(ann: dict) -> bool:
+    """Defect records carry their host; part-family records carry attributes too, but no host."""
+    return "host_instance_id" in (ann.get("attributes") or {})
+
+
 def _color(k: int, ann: dict) -> np.ndarray:
-    return DEFECT_COLOR if "attributes" in ann else PALETTE[k % len(PALETTE)]
+    return DEFECT_COLOR if is_defect(ann) else PALETTE[k % len(PALETTE)]
 
 
 def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Image:
@@ -50,7 +55,7 @@ def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Imag
     for k, a in enumerate(anns):
         m = decode(a, h, w)
         col = _color(k, a).astype(np.float32)
-        if "attributes" not in a:
+        if not is_defect(a):
             img[m] = 0.55 * img[m] + 0.45 * col
         edge = m & ~(np.roll(m, 1, 0) & np.roll(m, -1, 0) & np.roll(m, 1, 1) & np.roll(m, -1, 1))
         img[edge] = col
@@ -95,7 +100,7 @@ def closeups(
     found: dict[str, list[tuple[int, int, dict]]] = {}
     for k, (_, anns) in enumerate(frames):
         for a in anns:
-            if "attributes" in a:
+            if is_defect(a):
                 found.setdefault(a["attributes"]["kind"], []).append((a["area"], k, a))
     tiles = []
     for kind in sorted(found):

@@ -111,6 +111,9 @@ def validate_file(path: Path, images_dir: Path) -> tuple[dict, list[str]]:
             bad.append(f"{where}: bbox {box} != tight box of the mask {tight_bbox(m)}")
         if int(m.sum()) != a["area"]:
             bad.append(f"{where}: area {a['area']} != mask pixel count {int(m.sum())}")
+        mesh = a.get("mesh")
+        if isinstance(mesh, str) and mesh.startswith("meshes/") and not (images_dir.parent.parent / mesh).is_file():
+            bad.append(f"{where}: its mesh {mesh} is not in the dataset")
         if "amodal_segmentation" in a:
             try:
                 whole = decode({"segmentation": a["amodal_segmentation"]}, im["height"], im["width"])

@@ -23,7 +23,8 @@ from .files import encode_depth, encode_image, encode_mask, write_atomic
 
 MARKER = ".synth"  # the work folder of a run in progress (per-frame records, the run's config, the lock)
 DATASET_MARK = ".synth-dataset"  # in every folder synth makes: --overwrite deletes no folder without it
-OWN = {"images", "annotations", "masks", "depth", "semantic", "normals", "bop", "config.yaml", "README.md", MARKER, DATASET_MARK}
+OWN = {"images", "annotations", "masks", "depth", "semantic", "normals", "bop", "meshes", "config.yaml", "README.md"}
+OWN |= {MARKER, DATASET_MARK}  # every name synth writes at the top of a dataset
 
 
 def resolved_config_text(cfg: Config) -> str:
@@ -152,7 +153,12 @@ def encode_frame(cfg: Config, result: FrameResult) -> dict[str, bytes]:
 
 
 def save_frame(out: Path, result: FrameResult, files: dict[str, bytes]) -> None:
-    """Write the encoded files, then the record, which marks the frame done."""
+    """Write the frame's family meshes (once per dataset), the encoded files, then the record,
+    which marks the frame done."""
+    for rel, src in result.meshes.items():
+        if not (out / rel).is_file():
+            (out / rel).parent.mkdir(exist_ok=True)
+            write_atomic(out / rel, Path(src).read_bytes())
     for rel, data in files.items():
         write_atomic(out / rel, data)
     coco.save_frame(out, result.index, result.split, result.image, result.annotations, result.notes)
@@ -182,6 +188,8 @@ def dataset_card(cfg: Config, stats: dict) -> str:
         layout.append("- `normals/<split>/NNNNNN.png`: surface normals, OpenCV camera frame, as (n + 1) / 2 * 255")
     if cfg.outputs.bop:
         layout.append("- `bop/`: a BOP-format copy for 6D pose (models, scene_gt, scene_camera, masks)")
+    if any(p.family for p in cfg.parts):
+        layout.append("- `meshes/`: the mesh (mm) of every part-family instance, named by its `mesh` field")
     lines = [
         f"# {cfg.name}",
         "",

@@ -110,6 +110,10 @@ def merge_shards(out: Path, shards: list[Path], overwrite: bool = False) -> dict
         (out / "annotations").mkdir(exist_ok=True)
         write_atomic(out / "annotations" / f"instances_{split}.json", json.dumps(doc, separators=(",", ":")).encode())
         ann_id += len(renumbered)
+    for s in shards:  # part-family meshes: one copy each, whichever shard made it
+        for f in sorted((s / "meshes").glob("*")) if (s / "meshes").is_dir() else []:
+            if not (out / "meshes" / f.name).exists():
+                _link(f, out / "meshes" / f.name)
     result = {
         "images": {split: len(per_split[split][0]) for split in cfg.splits},
         "annotations_per_category": dict(sorted(stats.items())),
