@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from manifold3d import CrossSection, Manifold
 
-STEPS_PER_TURN = 24  # extrusion slices per turn of the thread
-SEGMENTS = 64  # points around the cam
+STEPS_PER_TURN = 16  # extrusion slices per turn of the thread (a turn spans a few pixels in a typical frame)
+SEGMENTS = 48  # points around the cam
 
 
 def _cam(r_minor: float, r_major: float, flank: float = 0.4) -> CrossSection:

@@ -21,7 +21,7 @@ import numpy as np
 from ...fields import Model
 from . import anchor, bolt, nut, pin, rivet, socket_cap, washer, wood_screw
 
-GEOMETRY_VERSION = 1  # bump when a builder changes, so cached meshes are made again
+GEOMETRY_VERSION = 2  # bump when a builder changes, so cached meshes are made again
 
 
 @dataclass(frozen=True)
