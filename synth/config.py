@@ -206,10 +206,31 @@ class LightingCfg(Model):
     key_lights: KeyLightsCfg = KeyLightsCfg()
     rig: RigCfg | None = Field(None, description="a machine-vision light rig, in addition to the key lights")
     shadows: bool = True
-    auto_exposure: bool = Field(True, description="meter a white card on the table, as a camera would; exposure then scales it")
+    auto_exposure: Literal["white_card", "average", "center_weighted", "spot", "off"] = Field(
+        "white_card",
+        description="how the camera meters: white_card (true): a white card on the table maps to white, whatever lies "
+        "around it; average: the whole frame's mean; center_weighted: the mean, weighted to the centre; spot: the "
+        "parts only. The last three bring the metered mean to metering_target and let highlights clip; off: "
+        "the exposure alone (true and false also work: white_card and off)",
+    )
+    metering_target: float = Field(
+        0.46, gt=0.02, lt=0.98, description="display value (0-1) the metered mean is brought to (0.46: 18% grey in sRGB)"
+    )
+    exposure_bias: Annotated[NumDist, bounds(-6, 6)] = Field(
+        dist(0.0), description="exposure compensation in stops, on top of the meter (+1: twice the light)"
+    )
     exposure: Annotated[NumDist, bounds(0)] = Field(
         dist(1.0), description="exposure multiplier (on top of the metered one when auto_exposure is on)"
     )
+
+    @field_validator("auto_exposure", mode="before")
+    @classmethod
+    def _on_off(cls, v: object) -> object:
+        return {True: "white_card", False: "off"}.get(v, v) if isinstance(v, bool) else v
+
+    def metering(self) -> str | None:
+        """The meter mode, or None when auto exposure is off."""
+        return None if self.auto_exposure == "off" else self.auto_exposure
 
 
 class RenderCfg(Model):

@@ -20,6 +20,7 @@ from .environments import BUILTIN, environment_image
 from .errors import SynthError
 from .frame import Frame, FrameResult
 from .render import Renderer
+from .render.metering import apply_metering
 from .scene import Scene, sample_scene
 from .scene.sampler import part_textures
 from .sensor import apply_optics, apply_sensor
@@ -80,6 +81,9 @@ def render(cfg: Config, scene: Scene, renderer: Renderer) -> Frame:
     sensor the scene drew (labels keep the sharp geometry)."""
     dof = scene.optics is not None and scene.optics.f_number is not None
     frame = renderer.render(scene, depth=cfg.outputs.depth or dof, amodal=cfg.annotations.amodal, normals=cfg.outputs.normals)
+    if scene.metering is not None:  # the camera's meter reads the rendered frame
+        parts = [o.instance_id for o in scene.objects if not o.distractor]
+        frame.rgb, _ = apply_metering(frame.rgb, frame.instance_ids, parts, scene.metering, cfg.render.tone_mapping)
     if scene.optics is not None:
         frame.rgb = apply_optics(frame.rgb, frame.depth, scene.camera, scene.optics)
     if scene.sensor is not None:

@@ -66,3 +66,56 @@ def test_every_rig_changes_the_image(tmp_path, renderer):
         frame = renderer.render(sample_scene(rig_config(tmp_path, {"type": rig}), 2))
         assert (frame.instance_ids == base.instance_ids).all()  # lights never move labels
         assert np.abs(frame.rgb.astype(float) - base.rgb).mean() > 2, rig
+
+
+def exposure_config(tmp_path, meter, support: str, bias=0.0):
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    raw["lighting"] = {"key_lights": {"count": 0}, "auto_exposure": meter, "exposure_bias": bias}
+    raw["scene"]["support"] = {"material": support}
+    path = tmp_path / "exposure.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return load_config(path)
+
+
+def part_grey(tmp_path, renderer, meter, support, bias=0.0):
+    """Mean linear luminance of the parts, and the frame."""
+    from synth.pipeline import render
+    from synth.render.tone import DECODE
+
+    cfg = exposure_config(tmp_path, meter, support, bias)
+    frame = render(cfg, sample_scene(cfg, 2), renderer)
+    lum = DECODE[True][frame.rgb] @ [0.2126, 0.7152, 0.0722]
+    return float(lum[frame.instance_ids > 0].mean()), frame
+
+
+def test_a_dark_background_gives_brighter_parts_when_the_camera_meters_the_frame(tmp_path, renderer):
+    """A camera metering the whole frame opens up over a black belt: the same parts come out
+    brighter than over a pale plate. Metering a white card, they look the same on both."""
+    for meter in ("average", "center_weighted"):
+        dark, _ = part_grey(tmp_path, renderer, meter, "conveyor_belt")
+        pale, _ = part_grey(tmp_path, renderer, meter, "fixture_plate")
+        assert dark > 1.8 * pale, meter
+    dark, _ = part_grey(tmp_path, renderer, "white_card", "conveyor_belt")
+    pale, _ = part_grey(tmp_path, renderer, "white_card", "fixture_plate")
+    assert 0.6 < dark / pale < 1.4
+
+
+def test_spot_meter_brings_the_parts_to_the_target_and_bias_counts_in_stops(tmp_path, renderer):
+    from synth.render.tone import DECODE
+
+    target = float(np.interp(0.46 * 255, np.arange(256), DECODE[True]))
+    grey, _ = part_grey(tmp_path, renderer, "spot", "wood")
+    assert abs(grey / target - 1) < 0.08
+    brighter, _ = part_grey(tmp_path, renderer, "spot", "wood", bias=1.0)
+    assert 1.6 < brighter / grey < 2.05  # twice the light, less what clips at white
+
+
+def test_metering_lets_highlights_clip(tmp_path, renderer):
+    """Four stops over the meter: the brightest parts saturate at white (never wrap), and the
+    scaling keeps the order of every pixel's brightness."""
+    _, base = part_grey(tmp_path, renderer, "average", "conveyor_belt")
+    _, over = part_grey(tmp_path, renderer, "average", "conveyor_belt", bias=4.0)
+    assert (over.rgb[over.instance_ids > 0].min(axis=1) == 255).sum() > 100
+    a, b = base.rgb.ravel().astype(int), over.rgb.ravel().astype(int)
+    order = np.lexsort((b, a))  # by base value, ties by the new one
+    assert (np.diff(b[order]) >= 0).all() and (b >= a).all()

@@ -63,13 +63,13 @@ def _decode_table(tone_mapping: bool) -> np.ndarray:
     return np.interp(np.arange(256), y, x)
 
 
-_TABLES = {t: _decode_table(t) for t in (True, False)}
+DECODE = {t: _decode_table(t) for t in (True, False)}
 
 
 def scale_display(rgb: np.ndarray, factor: np.ndarray, tone_mapping: bool) -> np.ndarray:
     """(n, 3) uint8 display values whose radiance is scaled by `factor` (n,): what the pixel would
     show with that share of its light. Exposure cancels out: the curve is applied per channel."""
-    lin = _TABLES[tone_mapping][rgb] * factor[:, None]
+    lin = DECODE[tone_mapping][rgb] * factor[:, None]
     if tone_mapping:
         out = 255 * curve(lin) ** (1 / 2.2)
     else:

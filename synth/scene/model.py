@@ -134,6 +134,16 @@ class Sensor:
 
 
 @dataclass
+class Metering:
+    """How the frame's exposure is set from the rendered image: its `mode` (average,
+    center_weighted, spot), the display value the metered mean goes to, and a bias in stops."""
+
+    mode: str
+    target: float = 0.46
+    bias_stops: float = 0.0
+
+
+@dataclass
 class Scene:
     frame_index: int
     seed: int
@@ -148,3 +158,4 @@ class Scene:
     optics: Optics | None = None  # lens blur, None: a sharp pinhole image
     sensor: Sensor | None = None  # None: an ideal sensor (the rendered image as it is)
     jpeg_quality: int = 95  # when the images are written as JPEG
+    metering: Metering | None = None  # None: the exposure the scene set before rendering stands

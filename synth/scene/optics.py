@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import CameraCfg, ImageCfg, SensorCfg
-from .model import Camera, Optics, Sensor
+from ..config import CameraCfg, ImageCfg, LightingCfg, SensorCfg
+from .model import Camera, Metering, Optics, Sensor
 
 
 def optics_rng(seed: int, frame_index: int) -> np.random.Generator:
@@ -66,3 +66,17 @@ def sample_jpeg_quality(cfg: ImageCfg, rng: np.random.Generator) -> int:
     """The frame's JPEG quality (no draw for a constant)."""
     q = cfg.jpeg_quality
     return int(q.args[0]) if q.kind == "const" else int(round(float(q.sample(rng))))
+
+
+IMAGE_METERS = ("average", "center_weighted", "spot")
+
+
+def sample_metering(cfg: LightingCfg, rng: np.random.Generator) -> tuple[Metering | None, float]:
+    """The frame's image meter (None for white_card or off) and its exposure bias in stops
+    (no draw for a constant)."""
+    b = cfg.exposure_bias
+    bias = float(b.args[0]) if b.kind == "const" else float(b.sample(rng))
+    mode = cfg.metering()
+    if mode in IMAGE_METERS:
+        return Metering(mode, cfg.metering_target, bias), bias
+    return None, bias

@@ -19,7 +19,7 @@ from .defects import sample_defects
 from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
 from .materials import sample_material
 from .model import Scene, SceneObject, Support
-from .optics import optics_rng, sample_jpeg_quality, sample_optics, sample_sensor
+from .optics import optics_rng, sample_jpeg_quality, sample_metering, sample_optics, sample_sensor
 from .placement import place_part, rotation_z
 
 
@@ -159,8 +159,8 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     if back_lit:  # a dim room, three stops under the panel; exposed for the panel (radiance 1)
         env.sky = round(1.0 / (8.0 * white_radiance(env.name)), 4)
         env.floor = 1.0
-        env.exposure *= 2.0 if cfg.lighting.auto_exposure else 1.0
-    elif cfg.lighting.auto_exposure:
+        env.exposure *= 2.0 if cfg.lighting.metering() else 1.0
+    elif cfg.lighting.metering():
         env.exposure = metered_exposure(env, lights)
     support_kind = str(cfg.scene.support.material.sample(rng))
     material_kind = support_kind
@@ -183,6 +183,9 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     optics = sample_optics(cfg.camera, camera, lens_rng)
     sensor = sample_sensor(cfg.sensor, lens_rng)
     jpeg_quality = sample_jpeg_quality(cfg.image, lens_rng)
+    metering, bias = sample_metering(cfg.lighting, lens_rng)
+    if metering is None:  # a bias on the white card (or on a fixed exposure); an image meter applies its own
+        env.exposure *= 2.0**bias
     return Scene(
         frame_index=frame_index,
         seed=seed,
@@ -197,4 +200,5 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         optics=optics,
         sensor=sensor,
         jpeg_quality=jpeg_quality,
+        metering=metering,
     )
