@@ -17,6 +17,14 @@ import trimesh
 from .errors import SynthError
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
+
+
+def unit_scale(units: str) -> float:
+    """Metres per mesh unit; "mm*1.05" is a part scaled by 1.05 (`parts[].scale`)."""
+    name, _, factor = units.partition("*")
+    return UNIT_SCALE[name] * (float(factor) if factor else 1.0)
+
+
 MIN_SIZE_M, MAX_SIZE_M = 1e-5, 100.0  # a part from 10 micrometres to 100 m across; else the units are wrong
 MAX_HULL_FACES = 2000  # stable poses are computed on a convex hull this small (a scanned part's has 100,000s)
 FORMATS = {".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".3mf", ".step", ".stp"}
@@ -68,7 +76,7 @@ def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
     except Exception as e:  # trimesh raises many kinds on corrupt input
         raise SynthError(f"{path}: cannot read mesh ({type(e).__name__}: {str(e)[:120]})") from e
     mesh, groups = _to_single_mesh(loaded, path)
-    scale = UNIT_SCALE[units]
+    scale = unit_scale(units)
     mesh.apply_scale(scale)
     size = float(np.ptp(mesh.vertices, axis=0).max())
     if not MIN_SIZE_M <= size <= MAX_SIZE_M:

@@ -58,6 +58,10 @@ class PartCfg(Model):
     )
     texture_size: float = Field(0.05, gt=0, description="metres of part surface one copy of the texture covers")
     weight: float = Field(1.0, gt=0, description="relative chance of this part being picked")
+    scale: Annotated[NumDist, bounds(0.05, 20)] = Field(
+        dist(1.0),
+        description="size jitter for a mesh part: each instance scaled by a draw (0.5% steps), recorded as attributes.scale",
+    )
 
 
 class SupportCfg(Model):
@@ -376,6 +380,11 @@ class Config(Model):
                 p._spec = FAMILIES[p.family].params.model_validate(p.params)
             except ValidationError as e:
                 raise ValueError(f"parts[{i}].params.{format_error(e, FAMILIES[p.family].params)}") from None
+        for i, p in enumerate(self.parts):
+            if p.family is not None and p.scale.bounds() != (1.0, 1.0):
+                raise ValueError(f"parts[{i}].scale: a family draws its own sizes (its params); scale is for mesh parts")
+        if self.outputs.bop and any(p.scale.bounds() != (1.0, 1.0) for p in self.parts):
+            raise ValueError("outputs.bop: the BOP export takes one model per mesh file; parts[].scale must be 1")
         if self.outputs.bop and any(p.family for p in self.parts):
             raise ValueError("outputs.bop: the BOP export does not take part families yet (one BOP object per mesh file)")
         return self

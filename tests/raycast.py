@@ -10,14 +10,15 @@ from synth.sensor import undistort_points
 
 
 def raycast_instances(image: dict, anns: list[dict], parts: dict[str, str], resolve) -> np.ndarray:
-    """Instance map (0 = nothing) from the mesh files alone: X_cam = P @ [s * x_file, 1]; with the
+    """Instance map (0 = nothing) from the mesh files alone: X_cam = P @ [s * x_file, 1] (s: the
+    units times `attributes.scale`, when a part was scaled); with the
     image's lens distortion (OpenCV model) when it has one."""
     h, w = image["height"], image["width"]
     K = np.array(image["camera"]["K"])
     meshes, owner = [], []
     for a in anns:
         m = trimesh.load(resolve(a["mesh"]), force="mesh", process=False)
-        v = np.asarray(m.vertices) * UNIT_SCALE[parts[a["mesh"]]]
+        v = np.asarray(m.vertices) * UNIT_SCALE[parts[a["mesh"]]] * a.get("attributes", {}).get("scale", 1.0)
         P = np.array(a["object_pose"])
         meshes.append(trimesh.Trimesh(v @ P[:3, :3].T + P[:3, 3], m.faces, process=False))
         owner.append(np.full(len(m.faces), a["instance_id"]))

@@ -48,6 +48,10 @@ def test_bad_values_are_rejected():
     assert "image.width" in err({"parts": [PART], "image": {"width": 0}})
     assert "lighting.key_lights.intensity" in err({"parts": [PART], "lighting": {"key_lights": {"intensity": -1}}})
     assert "units" in err({"parts": [{**PART, "units": "furlong"}]})
+    family = {"family": "hex_nut", "category": "nut", "scale": {"uniform": [0.9, 1.1]}}
+    assert "parts[0].scale: a family draws its own sizes" in err({"parts": [family]})
+    scaled = {**PART, "scale": {"uniform": [0.9, 1.1]}}
+    assert "outputs.bop" in err({"parts": [scaled], "outputs": {"bop": True}})
 
 
 def test_overrides_apply_to_nested_keys_and_list_items(tmp_path):

@@ -12,8 +12,9 @@ from .conftest import ROOT
 # each top-level module or package of synth/ and its layer: imports only go to lower layers
 LAYERS = [
     ["__init__", "errors"],
-    ["distributions", "hdr", "textures", "presets", "frame", "paths"],
-    ["fields", "assets", "environments"],
+    ["distributions", "hdr", "noise", "presets", "frame", "paths"],
+    ["textures"],
+    ["surfaces", "fields", "assets", "environments"],
     ["defects", "parts"],
     ["config"],
     ["scene"],

@@ -23,7 +23,7 @@ from synth.config import load_config
 from synth.environments import environment_image
 from synth.render.renderer import Renderer
 from synth.scene.sampler import sample_scene
-from synth.textures import TILE_M, support_texture
+from synth.surfaces import support_texture, support_tile
 
 
 def main(config: str, frame: int, out: Path, overrides: list[str]) -> None:
@@ -93,7 +93,7 @@ def main(config: str, frame: int, out: Path, overrides: list[str]) -> None:
             "pose": sup.pose.tolist(),
             "kind": sup.kind,
             "texture": "support.png" if tex is not None else None,
-            "tile_m": TILE_M,
+            "tile_m": support_tile(sup.kind),
             "base_color": color.tolist(),
             "metallic": sup.material.metallic,
             "roughness": sup.material.roughness,

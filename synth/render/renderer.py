@@ -36,7 +36,8 @@ from ..environments import white_radiance, with_floor
 from ..frame import Frame
 from ..scene.model import Material, Scene
 from ..sensor import source_pixels, warp_bilinear, warp_nearest
-from ..textures import FINISH_TILE_M, TILE_M, box_uv, finish_texture, load_image, srgb_to_linear, support_texture
+from ..surfaces import support_texture, support_tile
+from ..textures import FINISH_TILE_M, box_uv, finish_texture, load_image, srgb_to_linear
 from . import shadows as sh
 from .camera import apply_camera, linear_depth
 from .platform import use_egl_when_headless
@@ -61,7 +62,8 @@ class Item:
 
     @property
     def tile(self) -> float | None:
-        return None if self.role == "support" else _tile(self.material)
+        """Metres one texture tile covers (the support's by its kind), or None: no texture coordinates."""
+        return support_tile(self.material.name) if self.role == "support" else _tile(self.material)
 
 
 def id_to_rgb(k: int) -> tuple[float, float, float]:
@@ -194,7 +196,7 @@ class Renderer:
         self._lights: list[vtkLight] = []
         self._passes: dict[str, Any] = {}  # the render pass chain per environment
         self._tone: dict[str, vtkToneMappingPass] = {}
-        self._support: dict[float, pv.PolyData] = {}
+        self._support: dict[tuple[float, float], pv.PolyData] = {}
         self._textures: dict[str, vtkTexture | None] = {}
         self._texture_mean: dict[str, float] = {}
         self.timings: dict[str, float] = {}  # seconds per stage of the last render (the benchmark reads them)
@@ -280,13 +282,13 @@ class Renderer:
         pd.SetPolys(pv.CellArray(cells.ravel()))
         return pd
 
-    def _support_polydata(self, size: float) -> pv.PolyData:
-        """A unit plane whose texture coordinates repeat the texture every TILE_M metres."""
-        if size not in self._support:
+    def _support_polydata(self, size: float, tile: float) -> pv.PolyData:
+        """A unit plane (scaled to `size`) whose texture coordinates repeat every `tile` metres."""
+        if (size, tile) not in self._support:
             pd = pv.Plane(i_size=1.0, j_size=1.0, i_resolution=1, j_resolution=1)
-            pd.active_texture_coordinates = np.asarray(pd.active_texture_coordinates) * (size / TILE_M)
-            self._support[size] = pd
-        return self._support[size]
+            pd.active_texture_coordinates = np.asarray(pd.active_texture_coordinates) * (size / tile)
+            self._support[(size, tile)] = pd
+        return self._support[(size, tile)]
 
     def _finish_texture(self, kind: str) -> vtkTexture:
         key = f"finish:{kind}"
@@ -382,10 +384,11 @@ class Renderer:
             mapper.SetInputData(edited)
             mapper.ScalarVisibilityOff()
         elif path == "support":
-            mapper = self._mappers.get((window, "support", units))
+            key = (window, "support", units, tile or 1.0)
+            mapper = self._mappers.get(key)
             if mapper is None:
-                mapper = self._mappers[(window, "support", units)] = vtkPolyDataMapper()
-                mapper.SetInputData(self._support_polydata(float(units)))
+                mapper = self._mappers[key] = vtkPolyDataMapper()
+                mapper.SetInputData(self._support_polydata(float(units), tile or 1.0))
                 mapper.ScalarVisibilityOff()
         else:
             mapper = self._mapper(window, path, units, tile)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,8 @@ from .materials import sample_material
 from .model import Scene, SceneObject, Support
 from .optics import optics_rng, sample_jpeg_quality, sample_metering, sample_optics, sample_sensor
 from .placement import place_part, rotation_z
+
+SCALE_STEP = 0.005  # parts[].scale is drawn in steps of 0.5%
 
 
 def part_textures(cfg: Config, texture: str) -> list[str]:
@@ -76,7 +79,8 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
 
     for _ in range(n):
         part = cfg.parts[int(rng.choice(len(cfg.parts), p=weights))]
-        attributes, units = None, part.units
+        attributes: dict[str, Any] | None = None
+        units: str = part.units
         if part.family is not None and part.spec is not None:  # this instance's own shape, drawn first
             params = FAMILIES[part.family].draw(part.spec, rng)
             path = mesh_file(part.family, params, cache_dir())
@@ -85,6 +89,9 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         else:
             path = cfg.resolve_path(str(part.mesh))
             mesh_ref = str(part.mesh)
+            if part.scale.bounds() != (1.0, 1.0):  # size jitter, in steps so a few mesh variants are cached
+                s = round(float(part.scale.sample(rng)) / SCALE_STEP) * SCALE_STEP
+                units, attributes = f"{units}*{s:.4g}", {"scale": float(f"{s:.4g}")}
         pose = place(load_mesh(path, units))
         material = sample_material(str(part.material.sample(rng)), rng)
         if part.texture:  # a built-in texture or the user's image as the base colour (one drawn from a folder)

@@ -1,0 +1,63 @@
+"""The README's backgrounds and exposure sheets: the same frame of configs/fasteners_on_table.yaml
+over each support kind, and under each auto-exposure mode on a dark cloth.
+Run from the repository root: python docs/make_backgrounds.py"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+from PIL import Image, ImageDraw
+
+from synth.config import load_config
+from synth.pipeline import FrameMaker
+
+SUPPORTS = [
+    "oak",
+    "beech",
+    "walnut",
+    "pine",
+    "bamboo",
+    "cloth_grey",
+    "cloth_dark",
+    "cloth_blue",
+    "paper",
+    "cardboard",
+    "concrete",
+    "rubber_mat",
+    "painted_bench",
+    "steel_table",
+    "cloth_beige",
+    "pallet",
+]
+METERS = ["white_card", "average", "center_weighted", "spot"]
+
+
+def frame(tmp: Path, support: str, meter: str, index: int = 5) -> Image.Image:
+    raw = yaml.safe_load(Path("configs/fasteners_on_table.yaml").read_text())
+    raw["image"].update(width=320, height=240, format="png")
+    raw["scene"]["support"] = {"material": support}
+    raw["lighting"].update(auto_exposure=meter, exposure_bias=0.0, exposure=1.0)
+    raw["camera"].update(distance=0.3, elevation_deg=88)
+    (tmp / "c.yaml").write_text(yaml.safe_dump(raw))
+    with FrameMaker(load_config(tmp / "c.yaml")) as fm:
+        rgb = fm.make(index).rgb
+    im = Image.fromarray(rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2))
+    ImageDraw.Draw(im).text((6, 4), support if meter == "white_card" else meter, fill=(255, 60, 200))
+    return im
+
+
+def sheet(images: list[Image.Image], cols: int, path: str) -> None:
+    out = Image.new("RGB", (320 * cols, 240 * ((len(images) + cols - 1) // cols)))
+    for k, im in enumerate(images):
+        out.paste(im, ((k % cols) * 320, (k // cols) * 240))
+    out.save(path)
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        sheet([frame(tmp, s, "white_card") for s in SUPPORTS], 4, "docs/images/supports.png")
+        sheet([frame(tmp, "cloth_dark", m) for m in METERS], 4, "docs/images/exposure.png")
