@@ -1,5 +1,6 @@
-"""The README's backgrounds and exposure sheets: the same frame of configs/fasteners_on_table.yaml
-over each support kind, and under each auto-exposure mode on a dark cloth.
+"""The README's backgrounds, exposure and physics sheets: the same frame of
+configs/fasteners_on_table.yaml over each support kind and under each auto-exposure mode on a dark
+cloth; four frames of fasteners dropped by scene.physics.
 Run from the repository root: python docs/make_backgrounds.py"""
 
 from __future__ import annotations
@@ -56,8 +57,45 @@ def sheet(images: list[Image.Image], cols: int, path: str) -> None:
     out.save(path)
 
 
+PHYSICS = {
+    "name": "physics",
+    "seed": 1,
+    "num_images": 4,
+    "image": {"width": 480, "height": 360},
+    "parts": [
+        {
+            "family": "hex_bolt",
+            "category": "bolt",
+            "material": "zinc_plated",
+            "params": {"size": "M8", "length": {"uniform": [20, 60]}},
+        },
+        {"family": "washer", "category": "washer", "material": "zinc_plated"},
+        {"family": "hex_nut", "category": "nut", "material": "steel"},
+        {"family": "wood_screw", "category": "screw", "material": "black_oxide"},
+    ],
+    "scene": {
+        "parts_per_image": 8,
+        "region": [0.08, 0.06],
+        "support": {"material": "oak"},
+        "physics": {"enabled": True, "touching": 0.7},
+    },
+    "camera": {"distance": 0.22, "elevation_deg": {"uniform": [50, 70]}},
+}
+
+
+def physics_sheet(tmp: Path) -> None:
+    (tmp / "p.yaml").write_text(yaml.safe_dump(PHYSICS))
+    with FrameMaker(load_config(tmp / "p.yaml")) as fm:
+        images = [Image.fromarray(fm.make(i).rgb) for i in range(4)]
+    out = Image.new("RGB", (960, 720))
+    for k, im in enumerate(images):
+        out.paste(im, ((k % 2) * 480, (k // 2) * 360))
+    out.save("docs/images/physics.png")
+
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sheet([frame(tmp, s, "white_card") for s in SUPPORTS], 4, "docs/images/supports.png")
         sheet([frame(tmp, "cloth_dark", m) for m in METERS], 4, "docs/images/exposure.png")
+        physics_sheet(tmp)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_valid
 from .defects.registry import DefectSpec
 from .distributions import dist
 from .errors import SynthError
-from .fields import Model, NumDist, StrDist, bounds
+from .fields import Model, NumDist, StrDist, bounds, one_of
 from .parts.families import FAMILIES
 from .paths import bundled
 from .presets import PRESETS, SUPPORTS
@@ -94,6 +94,19 @@ class BinCfg(Model):
     material: StrDist = Field(dist({"choice": ["black_plastic", "grey_plastic"]}, numeric=False))
 
 
+class PhysicsCfg(Model):
+    """Parts settled by rigid-body simulation (pybullet): dropped one by one in random orientations,
+    they lean on each other, stand on their heads, lie tilted; needs pip install 'synth[physics]'."""
+
+    enabled: bool = False
+    touching: float = Field(0.5, ge=0, le=1, description="chance a part is dropped beside or onto one already down")
+    drop_height: Annotated[NumDist, bounds(0, 1)] = Field(
+        dist({"uniform": [0.002, 0.02]}), description="metres above whatever lies below that a part starts falling"
+    )
+    friction: float = Field(0.5, ge=0, le=2, description="Coulomb friction between parts, table and tote")
+    max_time_s: float = Field(2.0, gt=0, le=30, description="simulated seconds a part may take to come to rest")
+
+
 class SceneCfg(Model):
     parts_per_image: Annotated[NumDist, bounds(0, MAX_OBJECTS)] = Field(dist({"uniform": [2, 6]}))
     region: tuple[float, float] = Field((0.30, 0.20), description="x, y extent in metres where parts may lie")
@@ -103,6 +116,7 @@ class SceneCfg(Model):
     distractors: DistractorsCfg = DistractorsCfg()
     layout: Literal["table", "bin"] = Field("table", description="table: parts lie apart; bin: dropped into a tote, piled")
     bin: BinCfg = BinCfg()
+    physics: PhysicsCfg = PhysicsCfg()
 
     @field_validator("region")
     @classmethod
@@ -204,18 +218,21 @@ class RigCfg(Model):
     elevation_deg: Annotated[NumDist, bounds(1, 90)] = Field(dist(45.0), description="bar: elevation seen from the parts")
 
 
+METERS = ("white_card", "average", "center_weighted", "spot", "off")
+
+
 class LightingCfg(Model):
     environment: StrDist = Field(dist({"choice": ["studio_soft", "factory_hall"]}, numeric=False))
     environment_rotation_deg: NumDist = Field(dist({"uniform": [0, 360]}))
     key_lights: KeyLightsCfg = KeyLightsCfg()
     rig: RigCfg | None = Field(None, description="a machine-vision light rig, in addition to the key lights")
     shadows: bool = True
-    auto_exposure: Literal["white_card", "average", "center_weighted", "spot", "off"] = Field(
-        "white_card",
+    auto_exposure: Annotated[StrDist, one_of(*METERS)] = Field(
+        dist("white_card", numeric=False),
         description="how the camera meters: white_card (true): a white card on the table maps to white, whatever lies "
         "around it; average: the whole frame's mean; center_weighted: the mean, weighted to the centre; spot: the "
         "parts only. The last three bring the metered mean to metering_target and let highlights clip; off: "
-        "the exposure alone (true and false also work: white_card and off)",
+        "the exposure alone (true and false also work: white_card and off); a choice draws one per frame",
     )
     metering_target: float = Field(
         0.46, gt=0.02, lt=0.98, description="display value (0-1) the metered mean is brought to (0.46: 18% grey in sRGB)"
@@ -231,10 +248,6 @@ class LightingCfg(Model):
     @classmethod
     def _on_off(cls, v: object) -> object:
         return {True: "white_card", False: "off"}.get(v, v) if isinstance(v, bool) else v
-
-    def metering(self) -> str | None:
-        """The meter mode, or None when auto exposure is off."""
-        return None if self.auto_exposure == "off" else self.auto_exposure
 
 
 class RenderCfg(Model):

@@ -22,6 +22,7 @@ from .frame import Frame, FrameResult
 from .render import Renderer
 from .render.metering import apply_metering
 from .scene import Scene, sample_scene
+from .scene.physics import bullet
 from .scene.sampler import part_textures
 from .sensor import apply_optics, apply_sensor
 from .textures import PART_TEXTURES, background_images, load_image
@@ -42,6 +43,8 @@ def preload(cfg: Config) -> None:
                     load_image(image)
             except SynthError as e:
                 raise SynthError(f"parts[{i}].texture: {e}") from None
+    if cfg.scene.physics.enabled:
+        bullet()  # the optional extra is there, or one line says which to install
     if cfg.scene.support.images:
         try:
             for photo in background_images(str(cfg.resolve_path(cfg.scene.support.images))):

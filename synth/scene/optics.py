@@ -71,12 +71,20 @@ def sample_jpeg_quality(cfg: ImageCfg, rng: np.random.Generator) -> int:
 IMAGE_METERS = ("average", "center_weighted", "spot")
 
 
-def sample_metering(cfg: LightingCfg, rng: np.random.Generator) -> tuple[Metering | None, float]:
-    """The frame's image meter (None for white_card or off) and its exposure bias in stops
-    (no draw for a constant)."""
-    b = cfg.exposure_bias
-    bias = float(b.args[0]) if b.kind == "const" else float(b.sample(rng))
-    mode = cfg.metering()
+def exposure_rng(seed: int, frame_index: int) -> np.random.Generator:
+    """The exposure's own stream: a meter drawn per frame changes nothing else."""
+    return np.random.default_rng(np.random.SeedSequence([seed, frame_index, 2]))
+
+
+def _draw(d, rng: np.random.Generator):
+    return d.args[0] if d.kind == "const" else d.sample(rng)
+
+
+def sample_metering(cfg: LightingCfg, rng: np.random.Generator) -> tuple[str, Metering | None, float]:
+    """The frame's meter mode, its image meter (None for white_card or off) and its exposure bias
+    in stops (no draws for constants)."""
+    mode = str(_draw(cfg.auto_exposure, rng))
+    bias = float(_draw(cfg.exposure_bias, rng))
     if mode in IMAGE_METERS:
-        return Metering(mode, cfg.metering_target, bias), bias
-    return None, bias
+        return mode, Metering(mode, cfg.metering_target, bias), bias
+    return mode, None, bias

@@ -20,7 +20,8 @@ from .defects import sample_defects
 from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
 from .materials import sample_material
 from .model import Scene, SceneObject, Support
-from .optics import optics_rng, sample_jpeg_quality, sample_metering, sample_optics, sample_sensor
+from .optics import exposure_rng, optics_rng, sample_jpeg_quality, sample_metering, sample_optics, sample_sensor
+from .physics import settle
 from .placement import place_part, rotation_z
 
 SCALE_STEP = 0.005  # parts[].scale is drawn in steps of 0.5%
@@ -67,8 +68,14 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     notes: list[str] = []
     pile = Pile(cfg.scene.bin.inner, cfg.scene.bin.floor) if cfg.scene.layout == "bin" else None
 
+    physics = cfg.scene.physics.enabled
+    falling: list = []  # with physics: the meshes to drop, in order; their poses come from settle()
+
     def place(mesh) -> np.ndarray | None:
         """On the table apart from the others, or dropped onto the pile in the bin."""
+        if physics:
+            falling.append(mesh.mesh)
+            return np.eye(4)
         if pile is not None:
             return pile.drop(mesh, rng, cfg.scene.max_tries)
         placed = place_part(mesh, footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
@@ -134,6 +141,11 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
                 distractor=True,
             )
         )
+    if physics and falling:  # everything placed above falls now, in the order it was drawn
+        tote = load_mesh(cfg.resolve_path(cfg.scene.bin.mesh), cfg.scene.bin.units).mesh if pile is not None else None
+        region = cfg.scene.bin.inner if pile is not None else cfg.scene.region
+        for obj, pose in zip(objects, settle(falling, region, cfg.scene.physics, rng, tote), strict=True):
+            obj.pose = pose
     if pile is not None:  # the tote: it hides parts like anything else, and is never annotated
         b = cfg.scene.bin
         objects.append(
@@ -162,13 +174,16 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     env = sample_environment(cfg.lighting, rng)
     if env.name not in BUILTIN:
         env.name = str(cfg.resolve_path(env.name))
+    meter, metering, bias = sample_metering(cfg.lighting, exposure_rng(seed, frame_index))
     back_lit = cfg.lighting.rig is not None and cfg.lighting.rig.type == "back"
     if back_lit:  # a dim room, three stops under the panel; exposed for the panel (radiance 1)
         env.sky = round(1.0 / (8.0 * white_radiance(env.name)), 4)
         env.floor = 1.0
-        env.exposure *= 2.0 if cfg.lighting.metering() else 1.0
-    elif cfg.lighting.metering():
+        env.exposure *= 2.0 if meter != "off" else 1.0
+    elif meter != "off":
         env.exposure = metered_exposure(env, lights)
+    if metering is None:  # a bias on the white card (or on a fixed exposure); an image meter applies its own
+        env.exposure *= 2.0**bias
     support_kind = str(cfg.scene.support.material.sample(rng))
     material_kind = support_kind
     if cfg.scene.support.images:  # a photo as the support's texture
@@ -190,9 +205,6 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     optics = sample_optics(cfg.camera, camera, lens_rng)
     sensor = sample_sensor(cfg.sensor, lens_rng)
     jpeg_quality = sample_jpeg_quality(cfg.image, lens_rng)
-    metering, bias = sample_metering(cfg.lighting, lens_rng)
-    if metering is None:  # a bias on the white card (or on a fixed exposure); an image meter applies its own
-        env.exposure *= 2.0**bias
     return Scene(
         frame_index=frame_index,
         seed=seed,

@@ -15,6 +15,7 @@ from ..backends.threads import cores, default_workers
 EXTRAS = {  # module: (what it is for, how to get it)
     "cascadio": ("STEP files", "pip install 'synth[step]'"),
     "ray": ("--backend ray", "pip install 'synth[ray]'"),
+    "pybullet": ("scene.physics", "pip install 'synth[physics]'"),
 }
 
 
