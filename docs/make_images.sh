@@ -31,6 +31,6 @@ for k, r in enumerate(["ring", "coaxial", "dome", "dark_field", "bar", "back"]):
     sheet.paste(im, ((k % 3) * 400, (k // 3) * 300))
 sheet.save("docs/images/light_rigs.png")
 PY
-python3 docs/make_backgrounds.py
+python3 docs/make_sheets.py
 "$syn" generate configs/bin_picking.yaml -o "$tmp/bin" -n 1 --seed 0 -q
 cp "$tmp"/bin/images/*/000000.png docs/images/bin_picking.png

@@ -1,7 +1,7 @@
-"""The README's backgrounds, exposure and physics sheets: the same frame of
-configs/fasteners_on_table.yaml over each support kind and under each auto-exposure mode on a dark
-cloth; four frames of fasteners dropped by scene.physics.
-Run from the repository root: python docs/make_backgrounds.py"""
+"""The README's sheets: the same frame of configs/fasteners_on_table.yaml over each support kind and
+under each auto-exposure mode on a dark cloth; four frames of fasteners dropped by scene.physics;
+each part family close up.
+Run from the repository root: python docs/make_sheets.py"""
 
 from __future__ import annotations
 
@@ -93,9 +93,33 @@ def physics_sheet(tmp: Path) -> None:
     out.save("docs/images/physics.png")
 
 
+def families_sheet(tmp: Path) -> None:
+    from synth.parts.families import FAMILIES
+
+    images = []
+    for name in FAMILIES:
+        raw = {
+            "name": name,
+            "seed": 2,
+            "num_images": 1,
+            "image": {"width": 320, "height": 240},
+            "parts": [{"family": name, "category": name, "material": "zinc_plated"}],
+            "scene": {"parts_per_image": 4, "region": [0.06, 0.045], "support": {"material": "paper"}},
+            "camera": {"distance": 0.16, "elevation_deg": 60},
+            "lighting": {"environment": "studio_soft", "key_lights": {"count": 1, "type": "spot", "intensity": 4}},
+        }
+        (tmp / "f.yaml").write_text(yaml.safe_dump(raw))
+        with FrameMaker(load_config(tmp / "f.yaml")) as fm:
+            im = Image.fromarray(fm.make(0).rgb)
+        ImageDraw.Draw(im).text((6, 4), name, fill=(255, 60, 200))
+        images.append(im)
+    sheet(images, 4, "docs/images/families.png")
+
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sheet([frame(tmp, s, "white_card") for s in SUPPORTS], 4, "docs/images/supports.png")
         sheet([frame(tmp, "cloth_dark", m) for m in METERS], 4, "docs/images/exposure.png")
         physics_sheet(tmp)
+        families_sheet(tmp)
