@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from .noise import brushed_lines, fbm, fbm1
+from .noise import brushed_lines, fbm, fbm1, value_noise
 from .textures import TILE_M, load_image
 
 
@@ -110,11 +110,11 @@ def bamboo(n: int) -> np.ndarray:
 
 
 def cloth(n: int) -> np.ndarray:
-    """Plain-woven cloth: warp and weft threads 8 texels apart going over and under each other,
-    yarn-to-yarn colour variation, slubs, fibre fuzz. (Wrinkles would repeat with the tile: the
-    cloth lies flat.)"""
+    """Plain-woven cloth: warp and weft threads 4 texels (0.6 mm) apart going over and under each
+    other, yarn-to-yarn colour variation, slubs, fibre fuzz, and soft wrinkles over a tile wider
+    than most views (32 cm)."""
     rng = np.random.default_rng(46)
-    p = 8
+    p = 4
     y, x = np.mgrid[0:n, 0:n]
     i, j = x // p, y // p
     u, v = (x % p + 0.5) / p, (y % p + 0.5) / p
@@ -123,7 +123,9 @@ def cloth(n: int) -> np.ndarray:
     woven = np.where((i + j) % 2 == 0, warp, weft)
     fuzz = rng.random((n, n))
     slub = fbm(rng, n, (32, 128), stretch=8)  # thicker and thinner stretches of yarn
-    return _grey((0.35 + 0.6 * woven + 0.1 * (fuzz - 0.5)) * (0.93 + 0.14 * slub))
+    folds = fbm(rng, n, (2, 3, 5))  # wrinkles: soft ridges a few centimetres apart
+    wrinkle = 0.9 + 0.1 * np.cos(2 * np.pi * (2.5 * folds + 0.3 * value_noise(rng, n, 3)))
+    return _grey((0.35 + 0.6 * woven + 0.1 * (fuzz - 0.5)) * (0.93 + 0.14 * slub) * wrinkle)
 
 
 def paper(n: int) -> np.ndarray:
@@ -208,7 +210,7 @@ TEXTURES: dict[str, tuple[Callable[[int], np.ndarray], int, float]] = {
     "pine": (pine, 2048, 0.5),
     "pallet": (pallet, 2048, 0.5),
     "bamboo": (bamboo, 2048, 0.3),
-    "cloth": (cloth, 2048, 0.16),
+    "cloth": (cloth, 2048, 0.32),
     "paper": (paper, 2048, 0.3),
     "cardboard": (cardboard, 2048, 0.5),
     "concrete": (concrete, 2048, 0.5),
