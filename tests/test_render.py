@@ -273,3 +273,33 @@ def test_environment_azimuth_runs_counter_clockwise_from_x(tmp_path):
                 assert np.dot([u, v], d[:2]) / (np.hypot(u, v) * np.hypot(*d[:2])) > 0.8, (rotation, channel, u, v, d)
     finally:
         r.close()
+
+
+def test_a_worker_keeps_only_recent_meshes_and_redraws_dropped_ones_the_same(tmp_path, monkeypatch):
+    """Part families make a new mesh every few frames: the renderer keeps the last MAX_MESHES
+    (path, units) with their mappers and drops older ones, and a dropped mesh drawn again gives
+    the same pixels and labels as the first time."""
+    import yaml
+
+    import synth.render.renderer as rr
+
+    monkeypatch.setattr(rr, "MAX_MESHES", 2)
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    raw["parts"] = [{"family": "hex_nut", "category": "nut", "params": {"size": {"choice": ["M6", "M8", "M10", "M12"]}}}]
+    raw["scene"]["parts_per_image"] = 1
+    path = tmp_path / "nuts.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    cfg = load_config(path)
+    r = Renderer.for_config(cfg)
+    try:
+        scenes = [sample_scene(cfg, i) for i in range(8)]
+        assert len({o.mesh_path for s in scenes for o in s.objects}) > 2
+        first = r.render(scenes[0])
+        for s in scenes[1:]:
+            r.render(s)
+            kept = {k[:2] for k in r._meshes} | {k[1:3] for k in r._mappers if k[1] != "support"}
+            assert len(kept) <= 2
+        again = r.render(scenes[0])
+        assert np.array_equal(first.rgb, again.rgb) and np.array_equal(first.instance_ids, again.instance_ids)
+    finally:
+        r.close()

@@ -14,6 +14,7 @@ Meshes are converted and uploaded once per process (one mapper per mesh and wind
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +45,7 @@ from .platform import use_egl_when_headless
 from .vtk_io import image_data, read_depth_buffer, read_rgb
 
 SHADOW_MAP = 1024  # texels per side of each light's depth map
+MAX_MESHES = 32  # meshes kept ready to draw (with their GPU buffers), the least recently drawn dropped first
 NORMAL_OUT = "gl_FragData[0] = vec4(normalize(normalVCVSOutput) * 0.5 + 0.5, 1.0);\n"  # view-space normal as colour
 
 
@@ -190,6 +192,7 @@ class Renderer:
         self._normals_plotter: pv.Plotter | None = None
         self._meshes: dict[tuple, pv.PolyData] = {}  # (path, units) or (path, units, tile): with texture coordinates
         self._mappers: dict[tuple, vtkPolyDataMapper] = {}  # (window, path, units[, tile])
+        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()  # (path, units), least recently drawn first
         self._env: dict[tuple, vtkRenderer] = {}  # one renderer per (environment, floor) keeps its prefiltered maps
         self._current = self.rgb.renderer
         self._actors: list[tuple[vtkRenderer, vtkActor]] = []
@@ -419,6 +422,7 @@ class Renderer:
         defect ids 8, the label pass carries both (defect id in the third byte), else defects get
         a pass of their own."""
         self._clear()
+        self._forget_old_meshes({(o.mesh_path, o.units) for o in scene.objects})
         self._combined = len(scene.objects) < 2**16 and max((d.defect_id for d in scene.defects), default=0) < 2**8
         env = scene.environment
         self._use(self._environment(env.name, env.floor, env.sky))
@@ -434,6 +438,24 @@ class Renderer:
                 self._label(item)
         self._add_lights(scene)
         return self._set_cameras(scene, normals)
+
+    def _forget_old_meshes(self, used: set[tuple[str, str]]) -> None:
+        """Keep the meshes (and their mappers' GPU buffers) of the last MAX_MESHES (path, units)
+        used, so part families, a new mesh every few frames, do not grow a worker without bound."""
+        for key in used:
+            self._recent.pop(key, None)
+            self._recent[key] = None
+        while len(self._recent) > MAX_MESHES:
+            path, units = next(iter(self._recent))
+            del self._recent[(path, units)]
+            for k in [k for k in self._meshes if k[:2] == (path, units)]:
+                del self._meshes[k]
+            windows = {"rgb": self.rgb, "labels": self.labels, "shadow": self.shadow, "normals": self._normals_plotter}
+            for k in [k for k in self._mappers if k[1:3] == (path, units)]:
+                plotter = windows.get(k[0])
+                if plotter is not None:
+                    self._mappers[k].ReleaseGraphicsResources(plotter.ren_win)
+                del self._mappers[k]
 
     def _items(self, scene: Scene) -> list[Item]:
         """What the frame draws: each object (a defect host as its unedited faces plus the edited

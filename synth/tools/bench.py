@@ -10,6 +10,7 @@ Renderer start-up (environment prefiltering, mesh upload) is warmed before timin
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -45,6 +46,8 @@ FEATURES: dict[str, dict] = {  # realism features, each timed end to end against
     "depth PNG": {"outputs": {"depth": True}},
     "ring light (12 lights)": {"lighting": {"rig": {"type": "ring"}}},
     "dome light (12 lights)": {"lighting": {"rig": {"type": "dome"}}},
+    "average metering": {"lighting": {"auto_exposure": "average"}},
+    "physics (pybullet)": {"scene": {"physics": {"enabled": True}}},
 }
 
 
@@ -64,6 +67,8 @@ def feature_costs(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
         before = statistics.median(_timed_run(with_overrides(cfg, num_images=n), tmp / "f_base0", base_r))
         costs = {}
         for k, (name, over) in enumerate(FEATURES.items()):
+            if "pybullet" in name and importlib.util.find_spec("pybullet") is None:
+                continue  # an optional extra: timed where it is installed
             fc = with_overrides(merged(cfg, over), num_images=n)
             r = base_r if "distortion" not in name else Renderer.for_config(fc)  # distortion renders a margin
             try:
