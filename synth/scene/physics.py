@@ -3,9 +3,11 @@
 Each part is dropped in a random orientation, one after another, from a little above whatever lies
 below it: anywhere in the region, or (with probability `touching`) next to or onto a part already
 down. It falls, bounces, rolls and comes to rest on the table, on other parts or against the tote's
-walls; then the next one falls. So parts lean on each other, stand on their heads, lie tilted on a
-washer, touch. Collision shapes are the parts' convex hulls (a washer's hole is filled; the tote is
-its exact triangle mesh), so the meshes, inside their hulls, never interpenetrate (tested).
+walls, pushing the last few parts dropped before it; then the next one falls (older parts, buried
+or settled, stay put, so each drop costs about the same however big the pile). So parts lean on
+each other, stand on their heads, lie tilted on a washer, touch. Collision shapes are the parts'
+convex hulls (a washer's hole is filled; the tote is its exact triangle mesh), so the meshes,
+inside their hulls, never interpenetrate (tested).
 
 The simulation runs in millimetres (Bullet's contact margins suit bodies of a few units), single
 threaded and seeded, so the same seed settles the same way.
@@ -26,6 +28,7 @@ from ..errors import SynthError
 
 MM = 1000.0  # simulation units per metre
 STEP_S = 1.0 / 960.0  # at 1/240 s a heavy part pressed a bolt 1.7 mm into it; at 1/960 under 0.07 mm
+MOVING = 4  # the last parts dropped stay dynamic (a new one can push them); older ones are frozen where they lie
 DENSITY = 7.8e-6  # kg per cubic millimetre (steel): masses only matter relative to each other
 
 
@@ -135,7 +138,11 @@ def settle(
             bodies.append(body)
             centres.append(c)
             radii.append(radius)
-            _settle(p, cid, bodies, int(cfg.max_time_s / STEP_S))
+            moving = bodies[-MOVING:]
+            _settle(p, cid, moving, int(cfg.max_time_s / STEP_S))
+            if len(bodies) > MOVING:  # the oldest still moving one is buried by now: it stays put from here on
+                p.changeDynamics(bodies[-MOVING - 1], -1, mass=0.0, physicsClientId=cid)
+                p.resetBaseVelocity(bodies[-MOVING - 1], [0, 0, 0], [0, 0, 0], physicsClientId=cid)
         poses = []
         for body, c in zip(bodies, centres, strict=True):
             pos, quat = p.getBasePositionAndOrientation(body, physicsClientId=cid)
