@@ -2,8 +2,8 @@
 
 Each surface is an (n, n, 3) modulation in [0, 1] (row 0 at the top) that tiles over `tile`
 metres; the renderer multiplies it with the support's sampled base colour, scaled so the preset's
-mean albedo holds. Fine structure (threads, grain, fibres) is drawn at a tenth to a quarter of a
-millimetre per texel, so it stays sharp in close-ups and mipmaps to the right mean from afar.
+mean albedo holds. Fine structure (threads, grain, fibres) is drawn at 0.12 to 0.25
+mm per texel, so it stays sharp in close-ups and mipmaps to the right mean from afar.
 """
 
 from __future__ import annotations
