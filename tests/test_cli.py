@@ -186,3 +186,15 @@ def test_workers_give_the_same_bytes(tmp_path, dataset):
     assert files == sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     for f in files:
         assert (dataset / f).read_bytes() == (out / f).read_bytes(), f
+
+
+def test_version_and_short_help():
+    import synth
+
+    from .conftest import run_cli
+
+    res = run_cli("--version")
+    assert res.exit_code == 0 and res.output.strip() == f"synth {synth.__version__}"
+    for args, shows in ((["-h"], "COMMAND"), (["generate", "-h"], "--overwrite"), (["bench", "-h"], "--rss-frames")):
+        res = run_cli(*args)
+        assert res.exit_code == 0 and "Usage:" in res.output and shows in res.output, args
