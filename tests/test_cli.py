@@ -198,3 +198,13 @@ def test_version_and_short_help():
     for args, shows in ((["-h"], "COMMAND"), (["generate", "-h"], "--overwrite"), (["bench", "-h"], "--rss-frames")):
         res = run_cli(*args)
         assert res.exit_code == 0 and "Usage:" in res.output and shows in res.output, args
+
+
+def test_shell_completion_script():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "synth"
+    res = subprocess.run([str(exe), "--show-completion", "bash"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "_synth_completion" in res.stdout and "complete " in res.stdout
