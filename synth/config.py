@@ -82,6 +82,18 @@ class DistractorsCfg(Model):
     units: Literal["mm", "cm", "m", "in"] = "mm"
     material: StrDist = Field(dist({"choice": ["black_plastic", "rubber", "steel", "aluminium"]}, numeric=False))
     labeled: bool = Field(False, description="annotate them as category 'distractor' (else they are background)")
+    region: tuple[float, float] | None = Field(
+        None,
+        description="x, y extent in metres where clutter lies (default: scene.region); a larger one puts clutter "
+        "around the parts and at the image border, as on a real bench",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v):
+        if v is not None and min(v) <= 0:
+            raise ValueError(f"must be positive, got {list(v)}")
+        return v
 
 
 class BinCfg(Model):

@@ -28,6 +28,11 @@ PRESETS: dict[str, Preset] = {
     "grey_plastic": ((0.28, 0.29, 0.30), 0.15, (0.0, 0.0), (0.4, 0.7)),
     "blue_plastic": ((0.05, 0.16, 0.45), 0.15, (0.0, 0.0), (0.4, 0.7)),
     "rubber": ((0.02, 0.02, 0.02), 0.30, (0.0, 0.0), (0.8, 0.95)),
+    "red_plastic": ((0.50, 0.04, 0.03), 0.15, (0.0, 0.0), (0.3, 0.6)),  # desk clutter: pens, tape, boxes
+    "yellow_plastic": ((0.70, 0.50, 0.03), 0.15, (0.0, 0.0), (0.3, 0.6)),
+    "green_plastic": ((0.05, 0.30, 0.08), 0.15, (0.0, 0.0), (0.3, 0.6)),
+    "white_plastic": ((0.75, 0.75, 0.72), 0.08, (0.0, 0.0), (0.3, 0.6)),
+    "ceramic": ((0.80, 0.79, 0.76), 0.06, (0.0, 0.0), (0.05, 0.2)),  # a glazed mug
 }
 
 # name: (finish texture, anisotropy); the finish modulates roughness, anisotropy stretches highlights

@@ -40,6 +40,7 @@ SETS = [
     ("scene.support.material=5", "scene.support.material"),
     ("scene.distractors.count=5000", "maximum 1000"),
     ("scene.distractors.meshes=[]", "scene.distractors.meshes"),
+    ("scene.distractors.region=[0.3, -1]", "scene.distractors.region: must be positive"),
     ("scene.layout=pile", "scene.layout"),
     ("scene.bin.floor=-1", "scene.bin.floor"),
     ("scene.bin.inner=[.nan, 0.2]", "scene.bin.inner"),

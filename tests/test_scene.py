@@ -134,3 +134,26 @@ def test_bin_piles_parts_without_interpenetration(tmp_path):
         for b, mb in enumerate(meshes):
             if a != b and (ma.bounds[0] <= mb.bounds[1]).all() and (mb.bounds[0] <= ma.bounds[1]).all():
                 assert not mb.contains(inside).any(), (parts[a].category, parts[b].category)
+
+
+def test_clutter_lies_in_its_own_region_around_the_parts(tmp_path):
+    """scene.distractors.region: the bench clutter spreads over a wider area than the parts, so it
+    shows at the image border; every clutter mesh lies within that wider region, parts within theirs."""
+    clutter = [f"synth:meshes/clutter_{k}.stl" for k in ("pen", "cable", "mug", "tape", "battery")]
+    scene = {
+        "parts_per_image": 2,
+        "region": [0.04, 0.04],
+        "distractors": {"count": 4, "meshes": clutter, "region": [0.6, 0.5]},
+    }
+    cfg = load_config(small_config(tmp_path, scene=scene))
+    outside = 0
+    for i in range(4):
+        for o in sample_scene(cfg, i).objects:
+            m = load_mesh(o.mesh_path, o.units).mesh
+            v = trimesh.transform_points(m.vertices, o.pose)
+            assert abs(v[:, 2].min()) < 1e-6
+            half = np.array([0.3, 0.25]) if o.distractor else np.array([0.02, 0.02])
+            assert np.all(np.abs(v[:, :2].mean(axis=0)) <= half + m.extents.max()), (i, o.mesh)
+            if o.distractor:
+                outside += int(np.abs(o.pose[:2, 3]).max() > 0.06)
+    assert outside >= 4  # most of 16 clutter objects lie beyond the parts' 4 cm square

@@ -152,6 +152,82 @@ def distractor_ring(r_out: float = 16.0, r_in: float = 11.0, h: float = 6.0) -> 
     return to_trimesh(Manifold.cylinder(h, r_out, r_out, 48) - Manifold.cylinder(h, r_in, r_in, 48))
 
 
+def _lying(solid: Manifold) -> Manifold:
+    """A solid of revolution built along +z, laid along +x on the table (z = 0 below it)."""
+    lo, hi = solid.rotate((0, 90, 0)).bounding_box()[:3], solid.rotate((0, 90, 0)).bounding_box()[3:]
+    return solid.rotate((0, 90, 0)).translate((-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]))
+
+
+def clutter_pen(length: float = 142.0, r: float = 4.8) -> trimesh.Trimesh:
+    """A ballpoint pen: barrel, conical tip, a cap with a pocket clip."""
+    barrel = revolve([(0, 0), (0.6, 0), (1.5, 3), (r * 0.8, 16), (r, 20), (r, length - 55), (0, length - 55)], 40)
+    cap = revolve([(0, length - 58), (r + 0.5, length - 58), (r + 0.5, length - 2), (r - 1, length), (0, length)], 40)
+    clip = Manifold.cube((1.4, 3.0, 45.0)).translate((r + 0.3, -1.5, length - 50))
+    return to_trimesh(_lying(barrel + cap + clip))
+
+
+def clutter_pencil(length: float = 170.0, af: float = 7.2) -> trimesh.Trimesh:
+    """A hexagonal pencil, sharpened."""
+    body = hex_prism(af, length - 18).translate((0, 0, 18))
+    tip = revolve([(0, 0), (af / 2 * 1.15, 18), (0, 18)], 6).rotate((0, 0, 30))
+    return to_trimesh(_lying(body + tip))
+
+
+def clutter_marker(length: float = 128.0, r: float = 8.5) -> trimesh.Trimesh:
+    """A felt-tip marker: a fat barrel with a stepped cap."""
+    return to_trimesh(
+        _lying(
+            revolve(
+                [
+                    (0, 0),
+                    (r - 1, 0),
+                    (r, 2),
+                    (r, length - 48),
+                    (r + 0.8, length - 48),
+                    (r + 0.8, length - 1.5),
+                    (r - 0.5, length),
+                    (0, length),
+                ],
+                48,
+            )
+        )
+    )
+
+
+def clutter_cable(r: float = 2.6, seed: int = 7) -> trimesh.Trimesh:
+    """A loose cable lying on the bench: a round tube along a smooth wandering curve."""
+    rng = np.random.default_rng(seed)
+    heading, p, pts = 0.0, np.zeros(2), []
+    for _ in range(70):
+        heading += rng.normal(0, 0.22)
+        p = p + 5.0 * np.array([np.cos(heading), np.sin(heading)])
+        pts.append(p.copy())
+    balls = [Manifold.sphere(r, 16).translate((x, y, r)) for x, y in pts]
+    tube = Manifold.batch_boolean([Manifold.batch_hull([a, b]) for a, b in zip(balls, balls[1:], strict=False)], OpType.Add)
+    lo, hi = np.asarray(tube.bounding_box()[:3]), np.asarray(tube.bounding_box()[3:])
+    return to_trimesh(tube.translate((-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, 0)))
+
+
+def clutter_mug(r: float = 41.0, h: float = 95.0, wall: float = 4.0) -> trimesh.Trimesh:
+    """A coffee mug with a handle."""
+    shell = revolve([(0, 0), (r - 3, 0), (r, 3), (r, h), (r - wall, h), (r - wall, 7), (0, 7)], 64)
+    ring = CrossSection.circle(5.0, 20).translate((22.0, 0)).revolve(48).rotate((90, 0, 0))
+    handle = (ring - Manifold.cube((60, 20, 60), center=True).translate((-30, 0, 0))).translate((r - 8, 0, h * 0.55))
+    return to_trimesh(shell + handle)
+
+
+def clutter_tape(r_out: float = 48.0, r_in: float = 38.0, h: float = 19.0) -> trimesh.Trimesh:
+    """A roll of tape: a wide flat ring."""
+    return to_trimesh(Manifold.cylinder(h, r_out, r_out, 96) - Manifold.cylinder(h + 2, r_in, r_in, 96).translate((0, 0, -1)))
+
+
+def clutter_battery(r: float = 7.25, length: float = 50.5) -> trimesh.Trimesh:
+    """An AA cell lying on its side."""
+    return to_trimesh(
+        _lying(revolve([(0, 0), (r - 0.5, 0), (r, 0.5), (r, length - 1.5), (2.7, length - 1.5), (2.7, length), (0, length)], 48))
+    )
+
+
 def tote(x: float = 300.0, y: float = 200.0, z: float = 120.0, wall: float = 4.0) -> trimesh.Trimesh:
     """An open plastic tote for bin picking: inner size x by y, z deep, floor at z = wall."""
     outer = Manifold.cube((x + 2 * wall, y + 2 * wall, z + wall), center=True).translate((0, 0, (z + wall) / 2))
@@ -166,6 +242,16 @@ DISTRACTORS: dict[str, Callable[[], trimesh.Trimesh | trimesh.Scene]] = {
     "distractor_ring.stl": distractor_ring,
 }
 
+CLUTTER: dict[str, Callable[[], trimesh.Trimesh | trimesh.Scene]] = {
+    "clutter_pen.stl": clutter_pen,
+    "clutter_pencil.stl": clutter_pencil,
+    "clutter_marker.stl": clutter_marker,
+    "clutter_cable.stl": clutter_cable,
+    "clutter_mug.stl": clutter_mug,
+    "clutter_tape.stl": clutter_tape,
+    "clutter_battery.stl": clutter_battery,
+}
+
 PARTS: dict[str, Callable[[], trimesh.Trimesh | trimesh.Scene]] = {
     "hex_bolt.stl": hex_bolt,
     "hex_nut.stl": hex_nut,
@@ -175,6 +261,7 @@ PARTS: dict[str, Callable[[], trimesh.Trimesh | trimesh.Scene]] = {
     "spur_gear.stl": spur_gear,
     "battery_frame.glb": battery_frame,
     **DISTRACTORS,
+    **CLUTTER,
     "tote.stl": tote,
 }
 

@@ -85,13 +85,13 @@ def _settle(p, cid: int, bodies: list[int], max_steps: int) -> None:
 
 def settle(
     meshes: list[trimesh.Trimesh],
-    region: tuple[float, float],
+    regions: list[tuple[float, float]],
     cfg: PhysicsCfg,
     rng: np.random.Generator,
     container: trimesh.Trimesh | None = None,
 ) -> list[np.ndarray]:
-    """Drop the meshes (metres) one by one into `region` (x, y extent about the origin), onto the
-    table z = 0 and into `container` (a static mesh, e.g. the tote); their 4x4 poses at rest."""
+    """Drop the meshes (metres) one by one, each into its region (x, y extent about the origin), onto
+    the table z = 0 and into `container` (a static mesh, e.g. the tote); their 4x4 poses at rest."""
     p = bullet()
     cid = p.connect(p.DIRECT)
     try:
@@ -112,8 +112,8 @@ def settle(
         bodies: list[int] = []
         centres: list[np.ndarray] = []
         radii: list[float] = []
-        half = np.asarray(region) / 2
-        for mesh in meshes:
+        for mesh, region in zip(meshes, regions, strict=True):
+            half = np.asarray(region) / 2
             body, c = _body(p, cid, mesh, cfg)
             rot = Rotation.random(random_state=rng)
             radius = float(np.linalg.norm(mesh.convex_hull.vertices - c, axis=1).max())

@@ -71,14 +71,16 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     physics = cfg.scene.physics.enabled
     falling: list = []  # with physics: the meshes to drop, in order; their poses come from settle()
 
-    def place(mesh) -> np.ndarray | None:
+    def place(mesh, region: tuple[float, float]) -> np.ndarray | None:
         """On the table apart from the others, or dropped onto the pile in the bin."""
+        if pile is not None:
+            region = cfg.scene.bin.inner
         if physics:
-            falling.append(mesh.mesh)
+            falling.append((mesh.mesh, region))
             return np.eye(4)
         if pile is not None:
             return pile.drop(mesh, rng, cfg.scene.max_tries)
-        placed = place_part(mesh, footprints, cfg.scene.region, cfg.scene.spacing, cfg.scene.max_tries, rng)
+        placed = place_part(mesh, footprints, region, cfg.scene.spacing, cfg.scene.max_tries, rng)
         if placed is None:
             return None
         footprints.append(placed.footprint)
@@ -99,7 +101,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
             if part.scale.bounds() != (1.0, 1.0):  # size jitter, in steps so a few mesh variants are cached
                 s = round(float(part.scale.sample(rng)) / SCALE_STEP) * SCALE_STEP
                 units, attributes = f"{units}*{s:.4g}", {"scale": float(f"{s:.4g}")}
-        pose = place(load_mesh(path, units))
+        pose = place(load_mesh(path, units), cfg.scene.region)
         material = sample_material(str(part.material.sample(rng)), rng)
         if part.texture:  # a built-in texture or the user's image as the base colour (one drawn from a folder)
             images = part_textures(cfg, part.texture)
@@ -125,7 +127,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     for _ in range(dc.count.sample_int(rng)):  # clutter among the parts, placed the same way
         clutter = dc.meshes[int(rng.integers(len(dc.meshes)))]
         path = cfg.resolve_path(clutter)
-        pose = place(load_mesh(path, dc.units))
+        pose = place(load_mesh(path, dc.units), dc.region or cfg.scene.region)
         material = sample_material(str(dc.material.sample(rng)), rng)
         if pose is None:
             continue
@@ -143,8 +145,8 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         )
     if physics and falling:  # everything placed above falls now, in the order it was drawn
         tote = load_mesh(cfg.resolve_path(cfg.scene.bin.mesh), cfg.scene.bin.units).mesh if pile is not None else None
-        region = cfg.scene.bin.inner if pile is not None else cfg.scene.region
-        for obj, pose in zip(objects, settle(falling, region, cfg.scene.physics, rng, tote), strict=True):
+        meshes, regions = zip(*falling, strict=True)
+        for obj, pose in zip(objects, settle(list(meshes), list(regions), cfg.scene.physics, rng, tote), strict=True):
             obj.pose = pose
     if pile is not None:  # the tote: it hides parts like anything else, and is never annotated
         b = cfg.scene.bin
