@@ -2,17 +2,20 @@
 
 Masks come from the exact instance-id pass; `bbox` is the tight box of the visible mask and
 `area` its pixel count. Segmentations are compressed RLE (pycocotools) or, on request,
-polygons that rasterise back to exactly the same pixels.
+polygons (synth.polygons) that rasterise back to exactly the same pixels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
-import shapely
+from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
-from shapely.geometry import Polygon, box
 
 from .assets import load_mesh
+from .polygons import Convention, mask_to_polygons
 from .scene.model import Scene, SceneObject
 from .sensor import distort_points
 
@@ -27,34 +30,6 @@ def tight_bbox(mask: np.ndarray) -> list[int]:
 def encode_rle(mask: np.ndarray) -> dict:
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
-
-
-def _row_runs(mask: np.ndarray) -> list[Polygon]:
-    boxes = []
-    for y in np.flatnonzero(mask.any(axis=1)):
-        d = np.diff(np.concatenate([[0], mask[y].astype(np.int8), [0]]))
-        boxes += [box(a, y, b, y + 1) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True)]
-    return boxes
-
-
-def encode_polygons(mask: np.ndarray) -> list[list[float]]:
-    """COCO polygons along pixel edges. COCO polygons cannot hold holes, so a region with a
-    hole is written as its row runs (rectangles); either way the polygons rasterise to `mask`."""
-    runs = _row_runs(mask)
-    merged = shapely.union_all(runs)
-    geoms = [merged] if isinstance(merged, Polygon) else list(merged.geoms)
-    out: list[list[float]] = []
-    for g in geoms:
-        if len(g.interiors) == 0:
-            out.append(_ring(g.exterior.coords))
-        else:
-            out += [_ring(r.exterior.coords) for r in runs if g.covers(r)]
-    return out
-
-
-def _ring(coords) -> list[float]:
-    pts = np.asarray(coords)[:-1]
-    return [float(v) for v in pts.ravel()]
 
 
 def box_3d(obj: SceneObject, camera) -> dict:
@@ -77,11 +52,19 @@ def box_3d(obj: SceneObject, camera) -> dict:
     }
 
 
+Encoder = Callable[[np.ndarray], dict | list]
+
+
+def encoder(mask_format: str, convention: Convention = "pixel_edge") -> Encoder:
+    """The segmentation writer: compressed RLE, or polygons in the given pixel convention."""
+    return encode_rle if mask_format == "rle" else partial(mask_to_polygons, convention=convention)
+
+
 def annotate_frame(
     instance_ids: np.ndarray,
     scene: Scene,
     categories: dict[str, int],
-    mask_format: str,
+    encode: Encoder,
     min_visible_pixels: int,
     amodal: dict[int, np.ndarray] | None = None,
     min_visibility: float = 0.0,
@@ -92,7 +75,6 @@ def annotate_frame(
     (parts below `min_visibility` are left out)."""
     counts = np.bincount(instance_ids.ravel(), minlength=len(scene.objects) + 1)
     w2c = scene.camera.world_to_camera
-    encode = encode_rle if mask_format == "rle" else encode_polygons
     records = []
     for obj in scene.objects:
         if counts[obj.instance_id] < min_visible_pixels or obj.category not in categories:  # unlabeled distractors
@@ -125,7 +107,7 @@ def annotate_frame(
 
 
 def annotate_defects(
-    defect_ids: np.ndarray, scene: Scene, categories: dict[str, int], mask_format: str, min_visible_pixels: int
+    defect_ids: np.ndarray, scene: Scene, categories: dict[str, int], encode: Encoder, min_visible_pixels: int
 ) -> tuple[list[dict], dict]:
     """One record per defect with enough visible pixels, and the image's defect counts."""
     counts = np.bincount(defect_ids.ravel(), minlength=max([d.defect_id for d in scene.defects], default=0) + 1)
@@ -138,7 +120,7 @@ def annotate_defects(
         records.append(
             {
                 "category_id": categories["defect" if one_class else d.kind],
-                "segmentation": encode_rle(mask) if mask_format == "rle" else encode_polygons(mask),
+                "segmentation": encode(mask),
                 "area": int(counts[d.defect_id]),
                 "bbox": tight_bbox(mask),
                 "iscrowd": 0,
@@ -180,9 +162,29 @@ def image_record(scene: Scene, file_name: str) -> dict:
     }
 
 
-def decode(ann: dict, h: int, w: int) -> np.ndarray:
-    """The (h, w) bool mask of an annotation's `segmentation` (RLE or polygons), as pycocotools reads it."""
+def fill_centres(polygons: list[list[float]], h: int, w: int) -> np.ndarray:
+    """Rasterise polygons as centre-sampling readers do: every pixel whose centre lies inside or on
+    an outline (vertex (x, y) is the centre of pixel column x, row y)."""
+    image = Image.new("1", (w, h), 0)
+    draw = ImageDraw.Draw(image)
+    for p in polygons:
+        points = list(zip(p[0::2], p[1::2], strict=True))
+        draw.polygon(points, fill=1, outline=1) if len(set(points)) > 1 else draw.point(points, fill=1)
+    return np.array(image, bool)
+
+
+def polygon_convention(doc: dict) -> str:
+    """How the document's polygons are to be read (`info.polygon_convention`, pixel_edge when absent)."""
+    info = doc.get("info")
+    return str(info.get("polygon_convention", "pixel_edge")) if isinstance(info, dict) else "pixel_edge"
+
+
+def decode(ann: dict, h: int, w: int, convention: str = "pixel_edge") -> np.ndarray:
+    """The (h, w) bool mask of an annotation's `segmentation` (RLE or polygons), as pycocotools reads
+    it (pixel_edge polygons) or a centre-sampling reader (pixel_center polygons)."""
     seg = ann["segmentation"]
+    if isinstance(seg, list) and convention == "pixel_center":
+        return fill_centres(seg, h, w)
     if isinstance(seg, list):
         rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
     else:

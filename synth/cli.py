@@ -300,12 +300,13 @@ def bench(
     stages: Annotated[bool, typer.Option(help="also time each stage of a frame, one after another")] = False,
     scaling: Annotated[bool, typer.Option(help="also time workers pinned to 1 or all cores, 640x480 and 1920x1200")] = False,
     big_mesh: Annotated[bool, typer.Option(help="also time a 2-million-face part: load, rest poses, frames")] = False,
+    polygons: Annotated[bool, typer.Option(help="also time polygon writing: real frames' masks and the worst masks")] = False,
 ) -> None:
     """Throughput and memory benchmark: end-to-end vs bare RGB render, defects, realism features, RSS over a long run."""
     from .tools.bench import run_bench
 
     try:
-        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling, big_mesh)
+        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling, big_mesh, polygons)
     except SynthError as e:
         _fail(e)
 

@@ -312,6 +312,11 @@ class OutputsCfg(Model):
 
 class AnnotationsCfg(Model):
     mask_format: Literal["rle", "polygon"] = "rle"
+    polygon_convention: Literal["pixel_edge", "pixel_center"] = Field(
+        "pixel_edge",
+        description="polygon vertices on pixel edges (COCO, pycocotools: exact) or on pixel centres (readers that "
+        "fill the pixels whose centres lie inside or on the outline, like OpenCV's fillPoly)",
+    )
     min_visible_pixels: int = Field(50, ge=1)
     amodal: bool = Field(False, description="also each part's whole silhouette: amodal_segmentation, bbox_amodal, visibility")
     min_visibility: float = Field(0.0, ge=0, le=1, description="with amodal: skip parts less visible than this")

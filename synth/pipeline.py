@@ -13,7 +13,7 @@ from types import TracebackType
 
 import numpy as np
 
-from .annotate import annotate_defects, annotate_frame, defect_class_map, image_record
+from .annotate import annotate_defects, annotate_frame, defect_class_map, encoder, image_record
 from .assets import load_mesh
 from .config import Config
 from .environments import BUILTIN, environment_image
@@ -102,16 +102,17 @@ def annotate(cfg: Config, scene: Scene, frame: Frame, image: dict, cat_ids: dict
     `defects.masks`), `semantic` (part and defect classes, `outputs.semantic`) and `normals`."""
     assert frame.instance_ids is not None, "annotation needs the label pass"
     anns: list[dict] = []
+    encode = encoder(cfg.annotations.mask_format, cfg.annotations.polygon_convention)
     if cfg.annotations.categories == "parts_and_defects":
         a = cfg.annotations
         anns = annotate_frame(
-            frame.instance_ids, scene, cat_ids, a.mask_format, a.min_visible_pixels, frame.amodal, a.min_visibility, a.boxes_3d
+            frame.instance_ids, scene, cat_ids, encode, a.min_visible_pixels, frame.amodal, a.min_visibility, a.boxes_3d
         )
     maps: dict[str, np.ndarray] = {}
     defect_map = None
     if cfg.defects.enabled():
         ids = frame.defect_ids if frame.defect_ids is not None else np.zeros_like(frame.instance_ids)
-        defect_anns, counts = annotate_defects(ids, scene, cat_ids, cfg.annotations.mask_format, cfg.defects.min_visible_pixels)
+        defect_anns, counts = annotate_defects(ids, scene, cat_ids, encode, cfg.defects.min_visible_pixels)
         anns += defect_anns
         image["defects"] = counts
         image["anomaly"] = counts["visible"] > 0

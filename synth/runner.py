@@ -149,7 +149,9 @@ def _run(
         bar.close()
     done = [i for i in frames if i not in failed]
     try:
-        stats = coco.merge(out, done, cfg.splits, cfg.categories(), f"synth dataset '{cfg.name}'")
+        a = cfg.annotations
+        extra = {"polygon_convention": a.polygon_convention} if a.mask_format == "polygon" else None
+        stats = coco.merge(out, done, cfg.splits, cfg.categories(), f"synth dataset '{cfg.name}'", extra)
         if cfg.outputs.bop:
             export_bop(out, cfg)
         write_atomic(out / "config.yaml", text.encode())

@@ -28,6 +28,7 @@ from ..render import Renderer
 from ..runner import generate
 from ..scene import sample_scene
 from .bigmesh import big_mesh_times
+from .polybench import polygon_table, polygon_times
 from .scaling import scaling as scaling_rows
 from .scaling import scaling_table, stage_times, stages_table
 from .timing import merged, peak_rss_bytes, rss_bytes, warm, with_overrides
@@ -94,6 +95,7 @@ def run_bench(
     stages: bool = False,
     scaling: bool = False,
     big_mesh: bool = False,
+    polygons: bool = False,
 ) -> dict:
     """Run the benchmark, print its tables and write the JSON to `out`; returns the results."""
     with_defects = None
@@ -102,7 +104,7 @@ def run_bench(
             cfg, num_images=n, defects=cfg.model_dump(mode="json")["defects"] if cfg.defects.enabled() else default_defects()
         )
     cfg = with_overrides(cfg, num_images=n, defects={})
-    print(plan(cfg, n, rss_frames, defects, features, stages, scaling, big_mesh), flush=True)
+    print(plan(cfg, n, rss_frames, defects, features, stages, scaling, big_mesh, polygons), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     renderer = Renderer.for_config(cfg)
     try:
@@ -133,6 +135,7 @@ def run_bench(
 
         costs = feature_costs(cfg, max(10, n // 4), tmp) if features else {}
         stage_ms = stage_times(cfg, n, tmp / "stages") if stages else {}
+        poly = polygon_times(cfg, n, tmp, renderer) if polygons else {}
         rss = {}
         if rss_frames:
             long_cfg = with_overrides(cfg, num_images=rss_frames)
@@ -177,6 +180,8 @@ def run_bench(
         result["features_median_s_per_frame"] = costs
     if stage_ms:
         result["stages_median_s_per_frame"] = stage_ms
+    if poly:
+        result["polygons"] = poly
     if big_mesh:
         result["big_mesh"] = big_mesh_times(width=cfg.image.width, height=cfg.image.height)
     if scaling:  # after the in-process runs: each setting in a fresh, pinned process
@@ -189,6 +194,8 @@ def run_bench(
     print(table(result))
     if stage_ms:
         print("\n" + stages_table(stage_ms))
+    if poly:
+        print("\n" + polygon_table(poly, cfg.image.width, cfg.image.height))
     if big_mesh:
         b = result["big_mesh"]
         print(
@@ -202,7 +209,15 @@ def run_bench(
 
 
 def plan(
-    cfg: Config, n: int, rss_frames: int, defects: bool, features: bool, stages: bool, scaling: bool, big_mesh: bool = False
+    cfg: Config,
+    n: int,
+    rss_frames: int,
+    defects: bool,
+    features: bool,
+    stages: bool,
+    scaling: bool,
+    big_mesh: bool = False,
+    polygons: bool = False,
 ) -> str:
     """What the benchmark is about to render, said before it starts (it can take a while)."""
     parts = [f"{n} frames end to end", f"{n} bare RGB frames"]
@@ -216,6 +231,9 @@ def plan(
         total += k * (len(FEATURES) + 2)
     if stages:
         parts.append(f"{n} timed stage by stage")
+        total += n
+    if polygons:
+        parts.append(f"{n} for polygon writing")
         total += n
     if big_mesh:
         parts.append("3 frames of a 2-million-face part")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..annotate import decode
+from ..annotate import decode, polygon_convention
 from ..config import Config
 from ..errors import SynthError
 from ..pipeline import FrameMaker, preload
@@ -47,13 +47,13 @@ def _color(k: int, ann: dict) -> np.ndarray:
     return DEFECT_COLOR if is_defect(ann) else PALETTE[k % len(PALETTE)]
 
 
-def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str]) -> Image.Image:
+def draw(rgb: np.ndarray, anns: list[dict], names: dict[int, str], convention: str = "pixel_edge") -> Image.Image:
     """Part masks tinted and outlined, defect masks outlined only (so the defect stays visible),
     tight boxes, category names."""
     img = (rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)).astype(np.float32)  # monochrome cameras
     h, w = rgb.shape[:2]
     for k, a in enumerate(anns):
-        m = decode(a, h, w)
+        m = decode(a, h, w, convention)
         col = _color(k, a).astype(np.float32)
         if not is_defect(a):
             img[m] = 0.55 * img[m] + 0.45 * col
@@ -173,7 +173,7 @@ def from_dataset(root: Path, n: int) -> list[Image.Image]:
             path = root / "images" / split / str(im.get("file_name"))
             try:
                 rgb = _read_rgb(path)
-                tiles.append(draw(rgb, by_image.get(im.get("id"), []), names))
+                tiles.append(draw(rgb, by_image.get(im.get("id"), []), names, polygon_convention(doc)))
             except (OSError, ValueError, KeyError, TypeError) as e:
                 raise SynthError(f"{path}: cannot draw this frame ({type(e).__name__}); synth validate says more") from None
     return tiles

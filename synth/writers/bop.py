@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..annotate import decode
+from ..annotate import decode, polygon_convention
 from ..assets import load_mesh
 from .files import encode_mask, write_atomic
 
@@ -76,7 +76,7 @@ def export_bop(out: Path, cfg) -> Path:
                         "obj_id": obj_ids[a["mesh"]],
                     }
                 )
-                mask = decode(a, im["height"], im["width"])
+                mask = decode(a, im["height"], im["width"], polygon_convention(doc))
                 write_atomic(
                     scene / "mask_visib" / f"{im['frame_index']:06d}_{k:06d}.png", encode_mask(mask.astype(np.uint8) * 255)
                 )

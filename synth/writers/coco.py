@@ -35,9 +35,11 @@ def _dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def merge(out: Path, frames: list[int], splits: dict[str, float], categories: list[dict], description: str) -> dict:
+def merge(
+    out: Path, frames: list[int], splits: dict[str, float], categories: list[dict], description: str, extra: dict | None = None
+) -> dict:
     """Write instances_<split>.json from the per-frame records of `frames` (in frame order, so
-    ids are stable). Image ids are frame_index + 1; annotation ids run from 1 over the whole
+    ids are stable; `extra` goes into `info`). Image ids are frame_index + 1; annotation ids run from 1 over the whole
     dataset. Streams: two passes over the records (images, then annotations), so memory stays
     flat however long the run; each file appears under its final name only when complete."""
     info = {
@@ -45,6 +47,7 @@ def merge(out: Path, frames: list[int], splits: dict[str, float], categories: li
         "version": __version__,
         "contributor": "synth",
         "url": "",
+        **(extra or {}),
     }
     licenses = [{"id": 1, "name": "CC0-1.0", "url": "https://creativecommons.org/publicdomain/zero/1.0/"}]
     names = {c["id"]: c["name"] for c in categories}
