@@ -11,7 +11,6 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
-from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
 
 from .assets import load_mesh
@@ -163,14 +162,34 @@ def image_record(scene: Scene, file_name: str) -> dict:
 
 
 def fill_centres(polygons: list[list[float]], h: int, w: int) -> np.ndarray:
-    """Rasterise polygons as centre-sampling readers do: every pixel whose centre lies inside or on
-    an outline (vertex (x, y) is the centre of pixel column x, row y)."""
-    image = Image.new("1", (w, h), 0)
-    draw = ImageDraw.Draw(image)
+    """Rasterise polygons as centre-sampling readers do (OpenCV's fillPoly, which ultralytics and
+    supervision use): every pixel whose centre lies inside an outline (even-odd, so a zero-width
+    bridge walked there and back cancels) or on it (vertex (x, y) is the centre of pixel column x,
+    row y). Each polygon is filled on its own; the result is their union."""
+    out = np.zeros((h, w), bool)
     for p in polygons:
-        points = list(zip(p[0::2], p[1::2], strict=True))
-        draw.polygon(points, fill=1, outline=1) if len(set(points)) > 1 else draw.point(points, fill=1)
-    return np.array(image, bool)
+        v = np.asarray(p, float).reshape(-1, 2)
+        a, b = v, np.roll(v, -1, axis=0)
+        ys = np.arange(max(0, int(np.ceil(v[:, 1].min()))), min(h - 1, int(np.floor(v[:, 1].max()))) + 1)
+        if len(ys):  # interior: crossings of each row of centres with the edges, half-open in y
+            y = ys[:, None].astype(float)
+            lo, hi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+            hit = (lo <= y) & (y < hi)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
+            xs = np.sort(np.where(hit, x, np.inf), axis=1)
+            cols = np.arange(w, dtype=float)
+            for row, cross in zip(ys, xs, strict=True):
+                cross = cross[np.isfinite(cross)]
+                for x0, x1 in zip(cross[0::2], cross[1::2], strict=False):
+                    out[row, (cols >= x0) & (cols <= x1)] = True
+        for (x0, y0), (x1, y1) in zip(a, b, strict=True):  # the outline itself, pixel by pixel
+            n = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
+            px = np.rint(np.linspace(x0, x1, n)).astype(int)
+            py = np.rint(np.linspace(y0, y1, n)).astype(int)
+            keep = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+            out[py[keep], px[keep]] = True
+    return out
 
 
 def polygon_convention(doc: dict) -> str:

@@ -311,6 +311,37 @@ def bench(
         _fail(e)
 
 
+export_app = typer.Typer(
+    cls=OneLineErrors,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Write a dataset in another tool's layout (YOLO).",
+)
+app.add_typer(export_app, name="export")
+
+
+class YoloTask(StrEnum):
+    detect = "detect"
+    segment = "segment"
+
+
+@export_app.command("yolo")
+def export_yolo_cmd(
+    dataset: Annotated[Path, typer.Argument(help="dataset folder made by synth generate")],
+    out: Annotated[Path, typer.Argument(help="new (or empty) folder for the YOLO dataset")],
+    task: Annotated[YoloTask, typer.Option(help="boxes (detect) or outlines (segment)")] = YoloTask.detect,
+    copy: Annotated[bool, typer.Option("--copy", help="copy the images instead of linking them")] = False,
+) -> None:
+    """ultralytics YOLO layout: data.yaml, images/<split> (links or copies), labels/<split>."""
+    from .tools.yolo import export_yolo
+
+    try:
+        counts = export_yolo(dataset, out, task.value, copy)
+    except SynthError as e:
+        _fail(e)
+    typer.echo(f"{counts['images']} images, {counts['objects']} objects -> {out / 'data.yaml'}")
+
+
 @app.command()
 def parts(
     out: Annotated[Path, typer.Argument(help="folder to write the meshes into (e.g. my_meshes/)")],

@@ -78,43 +78,60 @@ def _rings(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, starts[: k + 1]
 
 
+NEAREST_UP_TO = 64  # holes in one region up to which each is bridged to the nearest vertex already joined
+
+
 @njit(cache=True, nogil=True)
 def _bridge(
     vx: np.ndarray, vy: np.ndarray, ring_start: np.ndarray, ring_region: np.ndarray, ring_outer: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One vertex path per region: from the outline's first vertex to each hole in turn (raster
-    order), around it, on to the next, and back along the same bridges, then around the outline.
-    Rings come sorted by region, each region's outline first."""
+    """One closed vertex path per region: its outline with each hole (raster order) spliced in by a
+    bridge walked there and back, from the nearest vertex already in the path that lies no lower
+    than the hole's top-left vertex (short bridges that stay on the part; with very many holes,
+    from the previous hole's first vertex). Rings come
+    sorted by region, each region's outline first."""
     n_rings = len(ring_region)
-    n_holes = n_rings - np.sum(ring_outer)
-    total = len(vx) + 3 * n_holes + 1 * n_rings
-    ox = np.empty(total, vx.dtype)
-    oy = np.empty(total, vy.dtype)
+    cap = len(vx) + 2 * (n_rings - np.sum(ring_outer))
+    px, py = np.empty(cap, vx.dtype), np.empty(cap, vy.dtype)  # the path as a linked list of vertices
+    nxt = np.empty(cap, np.int64)
+    ox, oy = np.empty(cap, vx.dtype), np.empty(cap, vy.dtype)
     poly_start = np.empty(n_rings + 1, np.int64)
-    pos, n_poly = 0, 0
-    r = 0
+    pos, n_poly, r = 0, 0, 0
     while r < n_rings:
-        outer = r
         last = r + 1
-        while last < n_rings and ring_region[last] == ring_region[outer]:
+        while last < n_rings and ring_region[last] == ring_region[r]:
             last += 1
+        n = 0
+        for v in range(ring_start[r], ring_start[r + 1]):
+            px[n], py[n], nxt[n] = vx[v], vy[v], n + 1
+            n += 1
+        nxt[n - 1] = 0
+        anchor = 0
+        for h in range(r + 1, last):
+            hx, hy = vx[ring_start[h]], vy[ring_start[h]]
+            u = anchor
+            if last - r - 1 <= NEAREST_UP_TO:
+                best = np.inf
+                for k in range(n):  # only vertices no lower than the hole's top: the bridge never enters the hole
+                    d = (px[k] - hx) ** 2 + (py[k] - hy) ** 2
+                    if py[k] <= hy and d < best:
+                        best, u = d, k
+            after, first = nxt[u], n
+            for v in range(ring_start[h], ring_start[h + 1]):
+                px[n], py[n], nxt[n] = vx[v], vy[v], n + 1
+                n += 1
+            px[n], py[n], nxt[n] = hx, hy, n + 1  # round the hole, back to where it was entered
+            px[n + 1], py[n + 1], nxt[n + 1] = px[u], py[u], after  # and back along the bridge
+            nxt[u] = first
+            n += 2
+            anchor = first
         poly_start[n_poly] = pos
         n_poly += 1
-        if last > outer + 1:  # holes: bridge out to each, then back
-            ox[pos], oy[pos] = vx[ring_start[outer]], vy[ring_start[outer]]
+        k = 0
+        for _ in range(n):
+            ox[pos], oy[pos] = px[k], py[k]
             pos += 1
-            for h in range(outer + 1, last):
-                for v in range(ring_start[h], ring_start[h + 1]):
-                    ox[pos], oy[pos] = vx[v], vy[v]
-                    pos += 1
-                ox[pos], oy[pos] = vx[ring_start[h]], vy[ring_start[h]]
-                pos += 1
-            for h in range(last - 2, outer, -1):
-                ox[pos], oy[pos] = vx[ring_start[h]], vy[ring_start[h]]
-                pos += 1
-        for v in range(ring_start[outer], ring_start[outer + 1]):
-            ox[pos], oy[pos] = vx[v], vy[v]
-            pos += 1
+            k = nxt[k]
         r = last
     poly_start[n_poly] = pos
     return ox[:pos], oy[:pos], poly_start[: n_poly + 1]

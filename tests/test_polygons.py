@@ -79,18 +79,19 @@ def test_a_one_polygon_reader_gets_the_whole_part_and_its_box():
 
 def test_pixel_centre_polygons_fill_the_same_pixels_for_a_centre_reader():
     """Hole-free masks and part-like masks with holes come back exactly; on random masks riddled
-    with holes the zero-width bridges cost a few pixels (measured: mean IoU 0.98)."""
+    with holes a bridge now and then crosses background (measured: mean IoU 0.999); nothing is lost."""
     exact, ious = 0, []
     for m in random_masks(200, seed=1):
         filled = fill_centres(mask_to_polygons(m, "pixel_center"), *m.shape)
+        assert not (m & ~filled).any()
         if not (ndimage.binary_fill_holes(m) & ~m).any():
             assert np.array_equal(filled, m)
             exact += 1
         else:
             ious.append((filled & m).sum() / (filled | m).sum())
-    assert exact > 20 and np.mean(ious) > 0.95
-    for name in ("washer", "nested", "diagonal", "pinholes (one region, a hole at every other pixel)"):
-        m = shapes()[name]  # parts with holes: the bridges run through the part itself
+    assert exact > 20 and np.mean(ious) > 0.99
+    for name in ("washer", "nested", "diagonal", "checkerboard (every pixel its own region)"):
+        m = shapes()[name]  # parts with holes: each bridge runs to the nearest vertex, along the part
         assert np.array_equal(fill_centres(mask_to_polygons(m, "pixel_center"), *m.shape), m), name
 
 

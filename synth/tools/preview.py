@@ -112,7 +112,7 @@ def closeups(
     return tiles
 
 
-def _instances(root: Path) -> list[tuple[str, dict]]:
+def read_instances(root: Path) -> list[tuple[str, dict]]:
     """(split, instances document) of a dataset; SynthError when it has none or one is unreadable."""
     files = sorted((root / "annotations").glob("instances_*.json"))
     if not files:
@@ -136,7 +136,7 @@ def _read_rgb(path: Path) -> np.ndarray:
 def defect_closeups(root: Path, n: int, per_kind: int = 1, size: int = 200) -> list[Image.Image]:
     """Close-ups of a dataset's defects (largest visible first, `per_kind` of each kind)."""
     frames = []
-    for split, doc in _instances(root):
+    for split, doc in read_instances(root):
         by_image: dict[int, list[dict]] = {}
         for a in doc["annotations"]:
             by_image.setdefault(a["image_id"], []).append(a)
@@ -162,7 +162,7 @@ def sheet(tiles: list[Image.Image], max_tile_width: int = 480) -> Image.Image:
 def from_dataset(root: Path, n: int) -> list[Image.Image]:
     """The first n frames of a dataset with their labels drawn over them."""
     tiles: list[Image.Image] = []
-    for split, doc in _instances(root):
+    for split, doc in read_instances(root):
         names = {c["id"]: str(c.get("name")) for c in doc.get("categories", []) if isinstance(c, dict) and "id" in c}
         by_image: dict[int, list] = {}
         for a in doc["annotations"]:
