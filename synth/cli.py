@@ -315,7 +315,7 @@ export_app = typer.Typer(
     cls=OneLineErrors,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="Write a dataset in another tool's layout (YOLO).",
+    help="Write a dataset in another tool's layout (YOLO, MVTec AD).",
 )
 app.add_typer(export_app, name="export")
 
@@ -340,6 +340,31 @@ def export_yolo_cmd(
     except SynthError as e:
         _fail(e)
     typer.echo(f"{counts['images']} images, {counts['objects']} objects -> {out / 'data.yaml'}")
+
+
+class MvtecBy(StrEnum):
+    part = "part"
+    frame = "frame"
+
+
+@export_app.command("mvtec")
+def export_mvtec_cmd(
+    dataset: Annotated[Path, typer.Argument(help="dataset folder made by synth generate, with defects")],
+    out: Annotated[Path, typer.Argument(help="new (or empty) folder for the MVTec AD layout")],
+    by: Annotated[MvtecBy, typer.Option(help="one sample per part (a crop) or per frame")] = MvtecBy.part,
+) -> None:
+    """MVTec AD layout for anomaly detection: <category>/train/good, test/good, test/<kind>, ground_truth/<kind>."""
+    from .tools.mvtec import export_mvtec
+
+    try:
+        result = export_mvtec(dataset, out, by.value)
+    except SynthError as e:
+        _fail(e)
+    for folder, n in result["samples"].items():
+        typer.echo(f"{folder}: {n}")
+    for why, n in result["skipped"].items():
+        typer.echo(f"left out: {n} {why}")
+    typer.echo(f"-> {out}")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from synth.annotate import decode, fill_centres
 
-from .conftest import run_cli
+from .conftest import MESHES, run_cli, small_config
 
 
 def _instances(dataset):
@@ -107,3 +107,79 @@ def test_ultralytics_checks_and_trains_on_the_export(dataset, tmp_path):
     model.train(
         data=str(out / "data.yaml"), epochs=1, imgsz=64, batch=2, workers=0, device="cpu", project=str(tmp_path), plots=False
     )
+
+
+@pytest.fixture(scope="module")
+def defect_dataset(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("defects")
+    defects = {"defect_free_fraction": 0.3, "min_visible_pixels": 4, "kinds": {"stain": {"probability": 0.6}, "scratch": {}}}
+    parts = [{"mesh": str(MESHES / "flange.stl"), "category": "flange", "units": "mm", "material": "cast_iron"}]
+    scene = {"parts_per_image": {"uniform": [1, 2]}, "region": [0.16, 0.12]}
+    res = run_cli("generate", small_config(tmp, num_images=6, defects=defects, parts=parts, scene=scene), "-o", tmp / "ds", "-q")
+    assert res.exit_code == 0, res.output
+    return tmp / "ds"
+
+
+def test_mvtec_layout_crops_and_masks(defect_dataset, tmp_path):
+    """Every sample is the part's crop of the frame; its mask (0/255) is every defect pixel inside the
+    crop; defect-free crops of the training split are train/good, the rest test/...; nothing else."""
+    from PIL import Image
+
+    from synth.tools.mvtec import crop_box
+
+    out = tmp_path / "mvtec"
+    res = run_cli("export", "mvtec", defect_dataset, out)
+    assert res.exit_code == 0, res.output
+    expected = {}
+    for split, doc in _instances(defect_dataset):
+        for im in doc["images"]:
+            anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
+            defects = [a for a in anns if "host_instance_id" in a.get("attributes", {})]
+            rgb = np.asarray(Image.open(defect_dataset / "images" / split / im["file_name"]).convert("RGB"))
+            for a in anns:
+                if a in defects:
+                    continue
+                x0, y0, x1, y1 = crop_box(a["bbox"], im["width"], im["height"])
+                masks = [(d["attributes"]["kind"], decode(d, im["height"], im["width"])[y0:y1, x0:x1]) for d in defects]
+                union = np.any([m for _, m in masks], axis=0) if masks else np.zeros((y1 - y0, x1 - x0), bool)
+                kinds = sorted({k for k, m in masks if m.any()})
+                kind = "good" if not kinds else kinds[0] if len(kinds) == 1 else "combined"
+                stage = "train" if split == "train" and kind == "good" else "test"
+                name = f"{split}_{im['file_name'].rsplit('.', 1)[0]}_{a['instance_id']}"
+                cat = next(c["name"] for c in doc["categories"] if c["id"] == a["category_id"])
+                expected[f"{cat}/{stage}/{kind}/{name}.png"] = (rgb[y0:y1, x0:x1], union)
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.png") if "ground_truth" not in p.parts)
+    assert written == sorted(expected)
+    kinds_seen = set()
+    for rel, (pixels, union) in expected.items():
+        assert np.array_equal(np.asarray(Image.open(out / rel)), pixels)
+        cat, stage, kind, file = rel.split("/")
+        truth = out / cat / "ground_truth" / kind / file.replace(".png", "_mask.png")
+        if kind == "good":
+            assert not truth.exists() and not union.any()
+        else:
+            mask = np.asarray(Image.open(truth))
+            assert set(np.unique(mask)) == {0, 255} and np.array_equal(mask == 255, union)
+            kinds_seen.add(kind)
+    assert len(list(out.rglob("*_mask.png"))) == sum("/good/" not in r for r in expected)
+    assert kinds_seen and any("/train/good/" in r for r in expected)
+
+
+def test_mvtec_by_frame_and_bad_input(defect_dataset, dataset, tmp_path):
+    """--by frame: whole frames of one part category; frames mixing categories are left out, counted."""
+    from PIL import Image
+
+    out = tmp_path / "frames"
+    res = run_cli("export", "mvtec", defect_dataset, out, "--by", "frame")
+    images = [p for p in out.rglob("*.png") if "ground_truth" not in p.parts] if res.exit_code == 0 else []
+    mixed = sum(
+        len({a["category_id"] for a in doc["annotations"] if a["image_id"] == im["id"] and "instance_id" in a}) != 1
+        for _, doc in _instances(defect_dataset)
+        for im in doc["images"]
+    )
+    assert len(images) == 6 - mixed and (mixed == 0 or f"left out: {mixed} frames" in res.output)
+    for p in images:
+        with Image.open(p) as im:
+            assert im.size == (256, 192)
+    res = run_cli("export", "mvtec", dataset, tmp_path / "none")
+    assert res.exit_code == 2 and "has no defects" in res.output and not (tmp_path / "none").exists()
