@@ -85,22 +85,22 @@ def annotate_frame(
             "area": int(counts[obj.instance_id]),
             "bbox": tight_bbox(mask),
             "iscrowd": 0,
-            "instance_id": obj.instance_id,
-            "mesh": obj.mesh,
-            "object_pose": np.round(w2c @ obj.pose, 9).tolist(),
+            "synth_instance_id": obj.instance_id,
+            "synth_mesh": obj.mesh,
+            "synth_object_pose": np.round(w2c @ obj.pose, 9).tolist(),
         }
         if obj.attributes is not None:  # a family part: its family and drawn parameters
-            rec["attributes"] = obj.attributes
+            rec["synth_attributes"] = obj.attributes
         if amodal is not None:
             whole = amodal[obj.instance_id] | mask  # the same pixels by construction; the union makes it certain
-            rec["visibility"] = round(rec["area"] / int(whole.sum()), 6)
-            if rec["visibility"] < min_visibility:
+            rec["synth_visibility"] = round(rec["area"] / int(whole.sum()), 6)
+            if rec["synth_visibility"] < min_visibility:
                 continue
-            rec["amodal_segmentation"] = encode(whole)
-            rec["amodal_area"] = int(whole.sum())
-            rec["bbox_amodal"] = tight_bbox(whole)
+            rec["synth_amodal_segmentation"] = encode(whole)
+            rec["synth_amodal_area"] = int(whole.sum())
+            rec["synth_bbox_amodal"] = tight_bbox(whole)
         if boxes_3d:
-            rec["bbox_3d"] = box_3d(obj, scene.camera)
+            rec["synth_bbox_3d"] = box_3d(obj, scene.camera)
         records.append(rec)
     return records
 
@@ -123,8 +123,8 @@ def annotate_defects(
                 "area": int(counts[d.defect_id]),
                 "bbox": tight_bbox(mask),
                 "iscrowd": 0,
-                "defect_id": d.defect_id,
-                "attributes": {"kind": d.kind, "host_instance_id": d.host_instance_id, **d.params},
+                "synth_defect_id": d.defect_id,
+                "synth_attributes": {"kind": d.kind, "host_instance_id": d.host_instance_id, **d.params},
             }
         )
     present = len(scene.defects)
@@ -151,9 +151,9 @@ def image_record(scene: Scene, file_name: str) -> dict:
         "file_name": file_name,
         "width": cam.width,
         "height": cam.height,
-        "frame_index": scene.frame_index,
-        "seed": scene.seed,
-        "camera": {
+        "synth_frame_index": scene.frame_index,
+        "synth_seed": scene.seed,
+        "synth_camera": {
             "K": np.round(cam.K, 9).tolist(),
             "world_to_camera": np.round(cam.world_to_camera, 9).tolist(),
             **({"distortion": [round(float(d), 12) for d in cam.distortion]} if any(cam.distortion) else {}),

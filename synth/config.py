@@ -60,7 +60,7 @@ class PartCfg(Model):
     weight: float = Field(1.0, gt=0, description="relative chance of this part being picked")
     scale: Annotated[NumDist, bounds(0.05, 20)] = Field(
         dist(1.0),
-        description="size jitter for a mesh part: each instance scaled by a draw (0.5% steps), recorded as attributes.scale",
+        description="size jitter of a mesh part: each instance scaled by a draw (0.5% steps), recorded as synth_attributes.scale",
     )
 
 
@@ -303,11 +303,18 @@ class SensorCfg(Model):
 class OutputsCfg(Model):
     depth: bool = Field(False, description="depth/<split>/NNNNNN.png: 16-bit camera z in depth_unit_mm (0: nothing there)")
     depth_unit_mm: float = Field(1.0, gt=0, description="depth PNG step: 1 mm reaches 65 m; 0.1 mm suits close-ups")
+    depth_format: Literal["png16", "tiff32"] = Field(
+        "png16", description="png16: 16-bit PNG in steps of depth_unit_mm; tiff32: 32-bit float TIFF, metres (0: nothing there)"
+    )
     normals: bool = Field(
         False, description="normals/<split>/NNNNNN.png: surface normals, OpenCV camera frame, as (n + 1) / 2 * 255"
     )
     semantic: bool = Field(False, description="semantic/<split>/NNNNNN.png: category id per pixel (parts, defects on top)")
-    bop: bool = Field(False, description="also a BOP-format copy for 6D pose (bop/: models in mm, scene_gt, scene_camera, masks)")
+    bop: bool = Field(
+        False,
+        description="also a BOP-format copy for 6D pose (bop/: models in mm, scene_gt, scene_gt_info, scene_camera, "
+        "scene_gt_coco, mask, mask_visib, depth with outputs.depth); turns annotations.amodal on",
+    )
 
 
 class AnnotationsCfg(Model):
@@ -318,10 +325,12 @@ class AnnotationsCfg(Model):
         "fill the pixels whose centres lie inside or on the outline, like OpenCV's fillPoly)",
     )
     min_visible_pixels: int = Field(50, ge=1)
-    amodal: bool = Field(False, description="also each part's whole silhouette: amodal_segmentation, bbox_amodal, visibility")
+    amodal: bool = Field(
+        False, description="also each part's whole silhouette: synth_amodal_segmentation, synth_bbox_amodal, synth_visibility"
+    )
     min_visibility: float = Field(0.0, ge=0, le=1, description="with amodal: skip parts less visible than this")
     boxes_3d: bool = Field(
-        False, description="also bbox_3d: each part's oriented box in the camera frame and its projected corners"
+        False, description="also synth_bbox_3d: each part's oriented box in the camera frame and its projected corners"
     )
     categories: Literal["parts_and_defects", "defects", "defect"] = Field(
         "parts_and_defects", description="parts and defect kinds; defect kinds only; or one 'defect' class"
@@ -417,6 +426,10 @@ class Config(Model):
             raise ValueError("outputs.bop: the BOP export takes one model per mesh file; parts[].scale must be 1")
         if self.outputs.bop and any(p.family for p in self.parts):
             raise ValueError("outputs.bop: the BOP export does not take part families yet (one BOP object per mesh file)")
+        if self.outputs.bop and self.outputs.depth and self.outputs.depth_format != "png16":
+            raise ValueError("outputs.depth_format: BOP depth images are 16-bit PNG; use png16 with outputs.bop")
+        if self.outputs.bop:  # BOP's mask/ holds each part's whole silhouette
+            self.annotations.amodal = True
         return self
 
     @model_validator(mode="after")

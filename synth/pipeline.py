@@ -114,8 +114,8 @@ def annotate(cfg: Config, scene: Scene, frame: Frame, image: dict, cat_ids: dict
         ids = frame.defect_ids if frame.defect_ids is not None else np.zeros_like(frame.instance_ids)
         defect_anns, counts = annotate_defects(ids, scene, cat_ids, encode, cfg.defects.min_visible_pixels)
         anns += defect_anns
-        image["defects"] = counts
-        image["anomaly"] = counts["visible"] > 0
+        image["synth_defects"] = counts
+        image["synth_anomaly"] = counts["visible"] > 0
         if cfg.defects.masks or cfg.outputs.semantic:
             defect_map = defect_class_map(ids, scene, cat_ids, cfg.defects.min_visible_pixels)
         if cfg.defects.masks and defect_map is not None:
@@ -123,8 +123,8 @@ def annotate(cfg: Config, scene: Scene, frame: Frame, image: dict, cat_ids: dict
     if cfg.outputs.semantic:  # annotated parts by category, the annotated defects on top
         lut = np.zeros(len(scene.objects) + 1, np.int32)
         for rec in anns:
-            if "instance_id" in rec:
-                lut[rec["instance_id"]] = rec["category_id"]
+            if "synth_instance_id" in rec:
+                lut[rec["synth_instance_id"]] = rec["category_id"]
         semantic = lut[frame.instance_ids]
         maps["semantic"] = semantic if defect_map is None else np.where(defect_map > 0, defect_map, semantic)
     if frame.normals is not None:  # 8-bit (n + 1) / 2, black where nothing is
@@ -160,9 +160,10 @@ class FrameMaker:
         image = image_record(scene, name)
         anns, maps = annotate(cfg, scene, frame, image, self.cat_ids)
         split = cfg.split_of(i)
-        if cfg.outputs.depth:
-            image["depth_file"] = f"depth/{split}/{i:06d}.png"
-            image["depth_unit_mm"] = cfg.outputs.depth_unit_mm
+        if cfg.outputs.depth:  # depth in mm = stored value x synth_depth_unit_mm
+            tiff = cfg.outputs.depth_format == "tiff32"
+            image["synth_depth_file"] = f"depth/{split}/{i:06d}.{'tiff' if tiff else 'png'}"
+            image["synth_depth_unit_mm"] = 1000.0 if tiff else cfg.outputs.depth_unit_mm
         return FrameResult(
             index=i,
             split=split,

@@ -52,6 +52,9 @@ def test_bad_values_are_rejected():
     assert "parts[0].scale: a family draws its own sizes" in err({"parts": [family]})
     scaled = {**PART, "scale": {"uniform": [0.9, 1.1]}}
     assert "outputs.bop" in err({"parts": [scaled], "outputs": {"bop": True}})
+    assert "BOP depth images are 16-bit PNG" in err(
+        {"parts": [PART], "outputs": {"bop": True, "depth": True, "depth_format": "tiff32"}}
+    )
 
 
 def test_overrides_apply_to_nested_keys_and_list_items(tmp_path):

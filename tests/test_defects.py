@@ -115,16 +115,16 @@ def test_defect_dataset_labels_and_masks(tmp_path):
     cats = {c["name"]: c for c in doc["categories"]}
     assert cats["scratch"]["supercategory"] == "defect" and cats["flange"]["supercategory"] == "part"
     for im in doc["images"]:
-        d = im["defects"]
-        assert d["present"] == d["visible"] + d["hidden"] and im["anomaly"] == (d["visible"] > 0)
-        anns = [a for a in doc["annotations"] if a["image_id"] == im["id"] and "attributes" in a]
+        d = im["synth_defects"]
+        assert d["present"] == d["visible"] + d["hidden"] and im["synth_anomaly"] == (d["visible"] > 0)
+        anns = [a for a in doc["annotations"] if a["image_id"] == im["id"] and "synth_attributes" in a]
         assert len(anns) == d["visible"]
         sem = np.asarray(Image.open(out / "masks" / "train" / im["file_name"]))
         union = np.zeros_like(sem)
         for a in anns:
             m = decode(a, im["height"], im["width"])
             union[m] = a["category_id"]
-            assert a["attributes"]["host_instance_id"] >= 1
+            assert a["synth_attributes"]["host_instance_id"] >= 1
         assert (sem == union).all()  # the class map agrees with the annotations pixel for pixel
     again = tmp_path / "again"
     assert run_cli("generate", path, "-o", again, "-q").exit_code == 0
@@ -214,8 +214,8 @@ def test_semantic_masks_agree_with_the_annotations(tmp_path):
         sem = np.asarray(Image.open(out / "semantic" / "train" / im["file_name"]))
         want = np.zeros_like(sem)
         anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
-        for a in sorted(anns, key=lambda a: "attributes" in a):  # parts first, defects over them
+        for a in sorted(anns, key=lambda a: "synth_attributes" in a):  # parts first, defects over them
             want[decode(a, im["height"], im["width"])] = a["category_id"]
-            kinds.add("defect" if "attributes" in a else "part")
+            kinds.add("defect" if "synth_attributes" in a else "part")
         assert (sem == want).all()
     assert kinds == {"part", "defect"}

@@ -134,18 +134,18 @@ def test_mvtec_layout_crops_and_masks(defect_dataset, tmp_path):
     for split, doc in _instances(defect_dataset):
         for im in doc["images"]:
             anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
-            defects = [a for a in anns if "host_instance_id" in a.get("attributes", {})]
+            defects = [a for a in anns if "host_instance_id" in a.get("synth_attributes", {})]
             rgb = np.asarray(Image.open(defect_dataset / "images" / split / im["file_name"]).convert("RGB"))
             for a in anns:
                 if a in defects:
                     continue
                 x0, y0, x1, y1 = crop_box(a["bbox"], im["width"], im["height"])
-                masks = [(d["attributes"]["kind"], decode(d, im["height"], im["width"])[y0:y1, x0:x1]) for d in defects]
+                masks = [(d["synth_attributes"]["kind"], decode(d, im["height"], im["width"])[y0:y1, x0:x1]) for d in defects]
                 union = np.any([m for _, m in masks], axis=0) if masks else np.zeros((y1 - y0, x1 - x0), bool)
                 kinds = sorted({k for k, m in masks if m.any()})
                 kind = "good" if not kinds else kinds[0] if len(kinds) == 1 else "combined"
                 stage = "train" if split == "train" and kind == "good" else "test"
-                name = f"{split}_{im['file_name'].rsplit('.', 1)[0]}_{a['instance_id']}"
+                name = f"{split}_{im['file_name'].rsplit('.', 1)[0]}_{a['synth_instance_id']}"
                 cat = next(c["name"] for c in doc["categories"] if c["id"] == a["category_id"])
                 expected[f"{cat}/{stage}/{kind}/{name}.png"] = (rgb[y0:y1, x0:x1], union)
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*.png") if "ground_truth" not in p.parts)
@@ -173,7 +173,7 @@ def test_mvtec_by_frame_and_bad_input(defect_dataset, dataset, tmp_path):
     res = run_cli("export", "mvtec", defect_dataset, out, "--by", "frame")
     images = [p for p in out.rglob("*.png") if "ground_truth" not in p.parts] if res.exit_code == 0 else []
     mixed = sum(
-        len({a["category_id"] for a in doc["annotations"] if a["image_id"] == im["id"] and "instance_id" in a}) != 1
+        len({a["category_id"] for a in doc["annotations"] if a["image_id"] == im["id"] and "synth_instance_id" in a}) != 1
         for _, doc in _instances(defect_dataset)
         for im in doc["images"]
     )

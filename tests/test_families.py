@@ -115,14 +115,14 @@ def test_family_parts_through_the_cli(tmp_path):
         for im in doc["images"]:
             anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
             for a in anns:
-                assert a["mesh"].startswith("meshes/") and (out / a["mesh"]).is_file()
-                families.add(a["attributes"]["family"])
-                assert set(a["attributes"]["params"]) == set(FAMILIES[a["attributes"]["family"]].params.model_fields)
-            ref = raycast_instances(im, anns, {a["mesh"]: "mm" for a in anns}, lambda p: str(out / p))
+                assert a["synth_mesh"].startswith("meshes/") and (out / a["synth_mesh"]).is_file()
+                families.add(a["synth_attributes"]["family"])
+                assert set(a["synth_attributes"]["params"]) == set(FAMILIES[a["synth_attributes"]["family"]].params.model_fields)
+            ref = raycast_instances(im, anns, {a["synth_mesh"]: "mm" for a in anns}, lambda p: str(out / p))
             for a in anns:
                 if a["area"] >= 300:
                     m = decode(a, im["height"], im["width"])
-                    ious.append((m & (ref == a["instance_id"])).sum() / (m | (ref == a["instance_id"])).sum())
+                    ious.append((m & (ref == a["synth_instance_id"])).sum() / (m | (ref == a["synth_instance_id"])).sum())
     assert len(families) >= 3 and len(ious) >= 4
     assert np.mean(ious) >= 0.98 and min(ious) >= 0.93, ious
 

@@ -28,7 +28,7 @@ def test_raycast_masks_match_rendered_masks(dataset):
                 if a["area"] < 1000:
                     continue
                 m = decode(a, im["height"], im["width"])
-                r = ref == a["instance_id"]
+                r = ref == a["synth_instance_id"]
                 ious.append((m & r).sum() / (m | r).sum())
     assert len(ious) >= 4
     assert np.mean(ious) >= 0.99 and min(ious) >= 0.97, ious
@@ -69,22 +69,22 @@ def test_distorted_masks_are_the_ideal_masks_warped_through_the_lens(tmp_path):
     for split in ("train", "val"):
         doc = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
         for im in doc["images"]:
-            d = tuple(im["camera"]["distortion"])
+            d = tuple(im["synth_camera"]["distortion"])
             assert d[0] < -0.2
             anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
-            K, w, h = np.array(im["camera"]["K"]), im["width"], im["height"]
+            K, w, h = np.array(im["synth_camera"]["K"]), im["width"], im["height"]
             px, py = padding(K, [(c, c) for c in d], w, h)
             Kp = K.copy()
             Kp[:2, 2] += (px, py)
-            canvas = {"width": w + 2 * px, "height": h + 2 * py, "camera": {"K": Kp.tolist()}}
+            canvas = {"width": w + 2 * px, "height": h + 2 * py, "synth_camera": {"K": Kp.tolist()}}
             ideal = warp_nearest(raycast_instances(canvas, anns, units, lambda p: p), source_pixels(K, d, w, h), (px, py))
             through = raycast_instances(im, anns, units, lambda p: p)
             for a in anns:
                 m = decode(a, h, w)
                 if a["area"] >= 1000:
-                    ref = ideal == a["instance_id"]
+                    ref = ideal == a["synth_instance_id"]
                     warped_iou.append((m & ref).sum() / (m | ref).sum())
-                exact = through == a["instance_id"]
+                exact = through == a["synth_instance_id"]
                 band = binary_dilation(exact, np.ones((3, 3))) & ~binary_erosion(exact, np.ones((3, 3)))
                 off_edge += int(((m ^ exact) & ~band).sum())
     assert len(warped_iou) >= 3 and np.mean(warped_iou) >= 0.99 and min(warped_iou) >= 0.97, warped_iou
@@ -118,9 +118,9 @@ def test_bop_export_poses_reproduce_the_masks(tmp_path):
                 pose = np.eye(4)
                 pose[:3, :3] = np.reshape(o["cam_R_m2c"], (3, 3))
                 pose[:3, 3] = np.asarray(o["cam_t_m2c"]) / 1000.0
-                anns.append({"mesh": model, "object_pose": pose.tolist(), "instance_id": k + 1})
+                anns.append({"synth_mesh": model, "synth_object_pose": pose.tolist(), "synth_instance_id": k + 1})
                 units[model] = "mm"
-            image = {"width": w, "height": h, "camera": {"K": np.reshape(cams[key]["cam_K"], (3, 3)).tolist()}}
+            image = {"width": w, "height": h, "synth_camera": {"K": np.reshape(cams[key]["cam_K"], (3, 3)).tolist()}}
             ref = raycast_instances(image, anns, units, lambda p: p)
             for k in range(len(objs)):
                 m = np.asarray(Image.open(scene / "mask_visib" / f"{int(key):06d}_{k:06d}.png")) > 0
@@ -143,12 +143,12 @@ def test_3d_boxes_enclose_the_parts(tmp_path):
     for split in ("train", "val"):
         doc = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
         for a in doc["annotations"]:
-            b = a["bbox_3d"]
+            b = a["synth_bbox_3d"]
             uv = np.array(b["corners_2d"])
             x, y, w, h = a["bbox"]
             assert uv[:, 0].min() <= x + 0.5 and uv[:, 0].max() >= x + w - 1.5
             assert uv[:, 1].min() <= y + 0.5 and uv[:, 1].max() >= y + h - 1.5
-            P = np.array(a["object_pose"])
+            P = np.array(a["synth_object_pose"])
             assert np.allclose(b["rotation"], P[:3, :3]) and b["center"][2] > 0 and min(b["size"]) > 0
             n += 1
     assert n >= 4
@@ -183,7 +183,7 @@ def test_distractors_occlude_exactly_and_are_labeled_on_request(tmp_path):
             for a in anns:
                 if a["area"] >= 800:
                     m = decode(a, im["height"], im["width"])
-                    ious.append((m & (ref == a["instance_id"])).sum() / (m | (ref == a["instance_id"])).sum())
+                    ious.append((m & (ref == a["synth_instance_id"])).sum() / (m | (ref == a["synth_instance_id"])).sum())
     assert "distractor" in seen
     assert len(ious) >= 4 and np.mean(ious) >= 0.99, ious
 
@@ -204,10 +204,69 @@ def test_scaled_parts_keep_exact_masks(tmp_path):
             anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
             ref = raycast_instances(im, anns, {str(MESHES / "hex_nut.stl"): "mm"}, lambda p: p)
             for a in anns:
-                scales.append(a["attributes"]["scale"])
-                m, r = decode(a, im["height"], im["width"]), ref == a["instance_id"]
+                scales.append(a["synth_attributes"]["scale"])
+                m, r = decode(a, im["height"], im["width"]), ref == a["synth_instance_id"]
                 ious.append((m & r).sum() / (m | r).sum())
     s = np.array(scales)
     assert len(s) >= 4 and ((s >= 0.6) & (s <= 1.6)).all() and np.ptp(s) > 0.1
     assert np.allclose(s / 0.005, np.round(s / 0.005))
     assert min(ious) >= 0.95 and np.mean(ious) >= 0.98, ious
+
+
+def test_bop_export_follows_the_format_spec(tmp_path):
+    """Field by field against the BOP format spec: models (binary PLY with normals and no other
+    property, exact diameters), camera.json, depth/, amodal mask/ and mask_visib/, a complete
+    scene_gt_info.json and a scene_gt_coco.json that pycocotools loads."""
+    import contextlib
+    import io
+
+    import trimesh
+    from PIL import Image
+    from pycocotools.coco import COCO
+
+    from synth.annotate import tight_bbox
+    from synth.writers.bop import diameter
+
+    from .conftest import run_cli, small_config
+
+    out = tmp_path / "out"
+    cfg = small_config(tmp_path, num_images=2, splits={"train": 1.0}, outputs={"bop": True, "depth": True})
+    assert run_cli("generate", cfg, "-o", out, "-q").exit_code == 0
+    bop = out / "bop"
+    info = json.loads((bop / "models" / "models_info.json").read_text())
+    for k, v in info.items():
+        raw = (bop / "models" / f"obj_{int(k):06d}.ply").read_bytes()
+        header = raw[: raw.index(b"end_header\n")].decode().splitlines()
+        props = [ln for ln in header if ln.startswith("property")]
+        assert header[1] == "format binary_little_endian 1.0"
+        assert props == [f"property float {p}" for p in ("x", "y", "z", "nx", "ny", "nz")] + [
+            "property list uchar int vertex_indices"
+        ]
+        m = trimesh.load(io.BytesIO(raw), file_type="ply", process=False)
+        assert m.is_watertight and np.allclose(m.bounds[0], [v["min_x"], v["min_y"], v["min_z"]], atol=1e-3)
+        brute = max(np.linalg.norm(m.vertices[i] - m.vertices, axis=1).max() for i in range(len(m.vertices)))
+        assert abs(v["diameter"] - brute) < 1e-3 and abs(diameter(np.asarray(m.vertices)) - brute) < 1e-3
+    camera = json.loads((bop / "camera.json").read_text())
+    assert set(camera) == {"cx", "cy", "fx", "fy", "width", "height", "depth_scale"}
+    scene = bop / "train" / "000000"
+    gt = json.loads((scene / "scene_gt.json").read_text())
+    gt_info = json.loads((scene / "scene_gt_info.json").read_text())
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO(str(scene / "scene_gt_coco.json"))
+    seen = 0
+    for key, objs in gt.items():
+        depth = np.asarray(Image.open(scene / "depth" / f"{int(key):06d}.png"))
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=[int(key)]))
+        assert len(objs) == len(gt_info[key]) == len(anns)
+        for k, (o, gi, ca) in enumerate(zip(objs, gt_info[key], anns, strict=True)):
+            whole = np.asarray(Image.open(scene / "mask" / f"{int(key):06d}_{k:06d}.png")) > 0
+            visible = np.asarray(Image.open(scene / "mask_visib" / f"{int(key):06d}_{k:06d}.png")) > 0
+            assert not (visible & ~whole).any()
+            assert gi["bbox_obj"] == tight_bbox(whole) and gi["bbox_visib"] == tight_bbox(visible)
+            assert gi["px_count_all"] == whole.sum() and gi["px_count_visib"] == visible.sum()
+            assert gi["px_count_valid"] == (whole & (depth > 0)).sum()
+            assert abs(gi["visib_fract"] - visible.sum() / whole.sum()) < 1e-9
+            assert ca["category_id"] == o["obj_id"] and ca["bbox"] == gi["bbox_obj"] and ca["area"] == gi["px_count_visib"]
+            assert np.array_equal(coco.annToMask(ca).astype(bool), visible) and ca["ignore"] == (gi["visib_fract"] < 0.1)
+            seen += 1
+    assert seen >= 3 and any(g["px_count_visib"] < g["px_count_all"] for v in gt_info.values() for g in v)

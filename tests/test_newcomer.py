@@ -34,7 +34,10 @@ def test_starter_config_works_outside_the_repository(tmp_path, monkeypatch):
     res = run_cli("generate", "synth.yaml", "-n", "1", "-q", "--workers", "1", *small)
     assert res.exit_code == 0, res.output
     doc = json.loads(next((tmp_path / "output" / "my_dataset" / "annotations").glob("*.json")).read_text())
-    assert doc["images"] and {a["mesh"] for a in doc["annotations"]} <= {"synth:meshes/hex_bolt.stl", "synth:meshes/flange.stl"}
+    assert doc["images"] and {a["synth_mesh"] for a in doc["annotations"]} <= {
+        "synth:meshes/hex_bolt.stl",
+        "synth:meshes/flange.stl",
+    }
 
 
 def test_bundled_paths_name_the_shipped_meshes():

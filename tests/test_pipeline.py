@@ -44,9 +44,9 @@ def test_annotation_invariants_hold(dataset):
         ann_ids = [a["id"] for a in doc["annotations"]]
         assert len(set(ann_ids)) == len(ann_ids) and min(ann_ids) >= 1
         for im in images.values():
-            assert im["id"] >= 1 and im["id"] == im["frame_index"] + 1 and im["seed"] == 3
-            K = np.array(im["camera"]["K"])
-            assert K.shape == (3, 3) and np.array(im["camera"]["world_to_camera"]).shape == (4, 4)
+            assert im["id"] >= 1 and im["id"] == im["synth_frame_index"] + 1 and im["synth_seed"] == 3
+            K = np.array(im["synth_camera"]["K"])
+            assert K.shape == (3, 3) and np.array(im["synth_camera"]["world_to_camera"]).shape == (4, 4)
             assert K[0, 2] == im["width"] / 2 - 0.5 and K[1, 2] == im["height"] / 2 - 0.5
             with Image.open(dataset / "images" / split / im["file_name"]) as pic:
                 assert pic.size == (im["width"], im["height"])
@@ -57,7 +57,7 @@ def test_annotation_invariants_hold(dataset):
             assert m.any()
             assert tight_bbox(m) == a["bbox"]
             assert int(m.sum()) == a["area"] >= 20
-            P = np.array(a["object_pose"])
+            P = np.array(a["synth_object_pose"])
             assert P.shape == (4, 4) and np.allclose(P[:3, :3] @ P[:3, :3].T, np.eye(3), atol=1e-6)
             assert P[2, 3] > 0  # in front of the camera
 
@@ -165,10 +165,10 @@ def test_amodal_masks_contain_the_visible_ones(tmp_path):
             im = ims[a["image_id"]]
             m, whole = (
                 decode(a, im["height"], im["width"]),
-                decode({"segmentation": a["amodal_segmentation"]}, im["height"], im["width"]),
+                decode({"segmentation": a["synth_amodal_segmentation"]}, im["height"], im["width"]),
             )
-            assert not (m & ~whole).any() and 0 < a["visibility"] <= 1
-            vis.append(a["visibility"])
+            assert not (m & ~whole).any() and 0 < a["synth_visibility"] <= 1
+            vis.append(a["synth_visibility"])
     assert min(vis) < 0.9 and max(vis) == 1.0, vis  # occlusion happens, and unoccluded parts are whole
     cut = sorted(vis)[len(vis) // 3]
     out2 = tmp_path / "out2"
@@ -181,7 +181,7 @@ def test_amodal_masks_contain_the_visible_ones(tmp_path):
     )
     assert run_cli("generate", path, "-o", out2, "-q").exit_code == 0
     kept = [
-        a["visibility"]
+        a["synth_visibility"]
         for s in ("train", "val")
         for a in json.loads((out2 / "annotations" / f"instances_{s}.json").read_text())["annotations"]
     ]

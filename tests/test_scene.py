@@ -55,12 +55,12 @@ def test_explicit_intrinsics_with_offset_principal_point_stay_exact(tmp_path):
     for split in ("train", "val"):
         doc = json.loads((out / "annotations" / f"instances_{split}.json").read_text())
         for im in doc["images"]:
-            assert im["camera"]["K"] == [[330.0, 0, 140.25], [0, 300.0, 90.75], [0, 0, 1]]
+            assert im["synth_camera"]["K"] == [[330.0, 0, 140.25], [0, 300.0, 90.75], [0, 0, 1]]
             anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
             ref = raycast_instances(im, anns, units, lambda p: p)
             for a in anns:
                 if a["area"] >= 500:
-                    m, r = decode(a, im["height"], im["width"]), ref == a["instance_id"]
+                    m, r = decode(a, im["height"], im["width"]), ref == a["synth_instance_id"]
                     ious.append((m & r).sum() / (m | r).sum())
     assert ious and min(ious) > 0.98, ious
 

@@ -73,8 +73,8 @@ def test_mono_noisy_dataset_with_depth(tmp_path):
             assert (outs[1] / rel).read_bytes() == (out / rel).read_bytes()
             normals = np.asarray(Image.open(out / "normals" / split / im["file_name"]))
             assert normals.shape == (im["height"], im["width"], 3) and normals.any()
-            depth = np.asarray(Image.open(out / im["depth_file"]))
-            assert depth.dtype == np.uint16 and im["depth_unit_mm"] == 0.1
+            depth = np.asarray(Image.open(out / im["synth_depth_file"]))
+            assert depth.dtype == np.uint16 and im["synth_depth_unit_mm"] == 0.1
             metres = depth * 1e-4
             for a in doc["annotations"]:
                 if a["image_id"] == im["id"]:
@@ -192,3 +192,24 @@ def test_jpeg_quality_varies_per_frame_and_labels_stay(tmp_path):
         b = json.loads((tmp_path / "jpg" / "annotations" / f"instances_{split}.json").read_text())["annotations"]
         assert [x["segmentation"] for x in a] == [x["segmentation"] for x in b]
     assert run_cli("validate", tmp_path / "jpg").exit_code == 0
+
+
+def test_float_depth_tiff_matches_the_16_bit_png(tmp_path):
+    """outputs.depth_format: tiff32 writes camera z in metres as 32-bit float TIFF; the same frames
+    in 16-bit millimetre steps agree to half a step; validate accepts both; the record says the scale."""
+    from synth.tools.validate import validate_dataset
+
+    maps = {}
+    for fmt in ("png16", "tiff32"):
+        out = tmp_path / fmt
+        cfg = small_config(tmp_path, num_images=2, outputs={"depth": True, "depth_format": fmt})
+        assert run_cli("generate", cfg, "-o", out, "-q").exit_code == 0
+        assert validate_dataset(out)[1] == []
+        doc = json.loads((out / "annotations" / "instances_train.json").read_text())
+        im = doc["images"][0]
+        depth = np.asarray(Image.open(out / im["synth_depth_file"]))
+        maps[fmt] = depth * im["synth_depth_unit_mm"]  # millimetres
+        assert depth.dtype == (np.float32 if fmt == "tiff32" else np.uint16)
+    png, tiff = maps["png16"], maps["tiff32"]
+    assert np.array_equal(png > 0, tiff > 0) and (png > 0).mean() > 0.5
+    assert np.abs(png - tiff)[png > 0].max() <= 0.5 + 1e-3

@@ -61,7 +61,7 @@ def _samples(split: str, doc: dict, by: str, skipped: Counter):
         samples = []
         for a in parts.get(im["id"], []):
             box = crop_box(a["bbox"], im["width"], im["height"])
-            samples.append((f"{split}_{stem}_{a.get('instance_id', a['id'])}", names[a["category_id"]], box, found))
+            samples.append((f"{split}_{stem}_{a.get('synth_instance_id', a['id'])}", names[a["category_id"]], box, found))
         yield im, samples
 
 
@@ -72,7 +72,7 @@ def export_mvtec(dataset: Path, out: Path, by: str = "part", progress: bool = Tr
         raise SynthError(f"--by {by}: expected part or frame")
     docs = read_instances(dataset)
     if not any(is_defect(a) for _, doc in docs for a in doc["annotations"]) and not any(
-        "anomaly" in im for _, doc in docs for im in doc["images"]
+        "synth_anomaly" in im for _, doc in docs for im in doc["images"]
     ):
         raise SynthError(f"{dataset}: has no defects (generate it with a defects: section)")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -95,7 +95,7 @@ def export_mvtec(dataset: Path, out: Path, by: str = "part", progress: bool = Tr
                     for name, category, box, found in samples:
                         x0, y0, x1, y1 = box or (0, 0, im["width"], im["height"])
                         image = rgb.crop(box) if box else rgb
-                        inside = [(d["attributes"]["kind"], masks[d["id"]][y0:y1, x0:x1]) for d in found]
+                        inside = [(d["synth_attributes"]["kind"], masks[d["id"]][y0:y1, x0:x1]) for d in found]
                         crop = np.zeros((y1 - y0, x1 - x0), bool)
                         for _, m in inside:
                             crop |= m

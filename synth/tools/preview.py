@@ -40,7 +40,7 @@ DEFECT_COLOR = np.array([255, 40, 200], np.uint8)
 
 def is_defect(ann: dict) -> bool:
     """Defect records carry their host; part-family records carry attributes too, but no host."""
-    return "host_instance_id" in (ann.get("attributes") or {})
+    return "host_instance_id" in (ann.get("synth_attributes") or {})
 
 
 def _color(k: int, ann: dict) -> np.ndarray:
@@ -88,7 +88,7 @@ def _closeup(rgb: np.ndarray, a: dict, size: int) -> Image.Image:
     tile = Image.new("RGB", (2 * size, size + 14), (0, 0, 0))
     tile.paste(raw, (0, 14))
     tile.paste(out, (size, 14))
-    ImageDraw.Draw(tile).text((3, 1), f"{a['attributes']['kind']}  {a['area']} px", fill=(255, 255, 255))
+    ImageDraw.Draw(tile).text((3, 1), f"{a['synth_attributes']['kind']}  {a['area']} px", fill=(255, 255, 255))
     return tile
 
 
@@ -101,7 +101,7 @@ def closeups(
     for k, (_, anns) in enumerate(frames):
         for a in anns:
             if is_defect(a):
-                found.setdefault(a["attributes"]["kind"], []).append((a["area"], k, a))
+                found.setdefault(a["synth_attributes"]["kind"], []).append((a["area"], k, a))
     tiles = []
     for kind in sorted(found):
         for _, k, a in sorted(found[kind], key=lambda t: -t[0])[:per_kind]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 from pycocotools.coco import COCO
+from tqdm import tqdm
 
 from ..annotate import decode, polygon_convention, tight_bbox
 from ..writers.dataset import MARKER, OWN
@@ -83,7 +84,7 @@ def validate_file(path: Path, images_dir: Path) -> tuple[dict, list[str]]:
             bad.append(f"{path}: image {im['id']}: file {f} is missing")
         elif (problem := _image_problem(f, (w, h))) is not None:
             bad.append(problem)
-    for a in doc.get("annotations", []):
+    for a in tqdm(doc.get("annotations", []), desc=f"validate {path.name}", unit="ann", disable=None, leave=False):
         where = f"{path}: annotation {a.get('id')}"
         im = images.get(a.get("image_id"))
         if im is None or not isinstance(im.get("width"), int) or not isinstance(im.get("height"), int):
@@ -112,21 +113,21 @@ def validate_file(path: Path, images_dir: Path) -> tuple[dict, list[str]]:
             bad.append(f"{where}: bbox {box} != tight box of the mask {tight_bbox(m)}")
         if convention != "pixel_center" and int(m.sum()) != a["area"]:  # centre readers: the box only (bridges add pixels)
             bad.append(f"{where}: area {a['area']} != mask pixel count {int(m.sum())}")
-        mesh = a.get("mesh")
+        mesh = a.get("synth_mesh")
         if isinstance(mesh, str) and mesh.startswith("meshes/") and not (images_dir.parent.parent / mesh).is_file():
             bad.append(f"{where}: its mesh {mesh} is not in the dataset")
-        if "amodal_segmentation" in a:
+        if "synth_amodal_segmentation" in a:
             try:
-                whole = decode({"segmentation": a["amodal_segmentation"]}, im["height"], im["width"])
+                whole = decode({"segmentation": a["synth_amodal_segmentation"]}, im["height"], im["width"])
             except Exception as e:
                 bad.append(f"{where}: amodal_segmentation cannot be decoded ({type(e).__name__})")
                 continue
             if (m & ~whole).any():
                 bad.append(f"{where}: visible mask is not inside the amodal mask")
-            if tight_bbox(whole) != a.get("bbox_amodal") or int(whole.sum()) != a.get("amodal_area"):
+            if tight_bbox(whole) != a.get("synth_bbox_amodal") or int(whole.sum()) != a.get("synth_amodal_area"):
                 bad.append(f"{where}: bbox_amodal/amodal_area do not match the amodal mask")
-            if not 0 < a.get("visibility", 0) <= 1 or abs(a["visibility"] - m.sum() / whole.sum()) > 1e-5:
-                bad.append(f"{where}: visibility {a.get('visibility')} != visible / amodal pixels")
+            if not 0 < a.get("synth_visibility", 0) <= 1 or abs(a["synth_visibility"] - m.sum() / whole.sum()) > 1e-5:
+                bad.append(f"{where}: visibility {a.get('synth_visibility')} != visible / amodal pixels")
     counts = {"images": len(images), "annotations": len(doc.get("annotations", [])), "categories": len(cats)}
     return counts, bad
 
@@ -146,7 +147,10 @@ def _folder_problems(root: Path, split: str, doc: dict) -> list[str]:
         expected = {}
         for im in doc.get("images", []):
             if isinstance(im, dict) and isinstance(im.get("file_name"), str):
-                expected[Path(im["file_name"]).stem + ".png"] = (im.get("width"), im.get("height"))
+                name = Path(im["file_name"]).stem + ".png"
+                if kind == "depth" and isinstance(im.get("synth_depth_file"), str):  # .png or a float .tiff
+                    name = Path(im["synth_depth_file"]).name
+                expected[name] = (im.get("width"), im.get("height"))
         have = {p.name for p in maps.iterdir()} if maps.is_dir() else set()
         bad += [f"{maps / n}: missing" for n in sorted(set(expected) - have)]
         bad += [f"{maps / n}: not a map of an image of the dataset" for n in sorted(have - set(expected))]

@@ -14,6 +14,8 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .. import __version__
 from .files import write_json
 
@@ -60,7 +62,7 @@ def merge(
     try:
         for f in files.values():
             f.write(f'{{"info":{_dumps(info)},"licenses":{_dumps(licenses)},"images":[')
-        for i in frames:
+        for i in tqdm(frames, desc="instances: images", unit="frame", disable=None, leave=False):  # a bar in terminals
             rec = json.loads(frame_record_path(out, i).read_text())
             s = rec["split"]
             files[s].write(("," if images[s] else "") + _dumps(rec["image"]))
@@ -68,7 +70,7 @@ def merge(
         for f in files.values():
             f.write('],"annotations":[')
         ann_id, written = 0, Counter[str]()
-        for i in frames:
+        for i in tqdm(frames, desc="instances: annotations", unit="frame", disable=None, leave=False):
             rec = json.loads(frame_record_path(out, i).read_text())
             f = files[rec["split"]]
             for a in rec["annotations"]:

@@ -19,7 +19,7 @@ from ..config import Config, dump_config
 from ..errors import SynthError
 from ..frame import FrameResult
 from . import coco
-from .files import encode_depth, encode_image, encode_mask, write_atomic
+from .files import encode_depth, encode_depth_float, encode_image, encode_mask, write_atomic
 
 MARKER = ".synth"  # the work folder of a run in progress (per-frame records, the run's config, the lock)
 DATASET_MARK = ".synth-dataset"  # in every folder synth makes: --overwrite deletes no folder without it
@@ -145,7 +145,9 @@ def encode_frame(cfg: Config, result: FrameResult) -> dict[str, bytes]:
     }
     for folder, label_map in result.maps.items():  # masks/, semantic/: category id per pixel; normals/
         files[f"{folder}/{split}/{i:06d}.png"] = encode_mask(label_map)
-    if result.depth is not None:  # 16-bit steps of depth_unit_mm; 0 where nothing is (or beyond 16 bits)
+    if result.depth is not None and cfg.outputs.depth_format == "tiff32":  # metres, 0 where nothing is
+        files[f"depth/{split}/{i:06d}.tiff"] = encode_depth_float(np.where(np.isfinite(result.depth), result.depth, 0.0))
+    elif result.depth is not None:  # 16-bit steps of depth_unit_mm; 0 where nothing is (or beyond 16 bits)
         depth = result.depth
         steps = np.where(np.isfinite(depth), np.rint(depth * 1e3 / cfg.outputs.depth_unit_mm), 0)
         files[f"depth/{split}/{i:06d}.png"] = encode_depth(np.where(steps < 2**16, steps, 0).astype(np.uint16))
@@ -175,8 +177,9 @@ def dataset_card(cfg: Config, stats: dict) -> str:
         f"- `images/<split>/NNNNNN.{ext}`: {cfg.image.width}x{cfg.image.height} "
         + ("8-bit grey" if cfg.sensor.monochrome else "8-bit sRGB")
         + f" {cfg.image.format.upper().replace('JPG', 'JPEG')}",
-        "- `annotations/instances_<split>.json`: COCO; each annotation carries `object_pose` (4x4, mesh file"
-        " coordinates scaled to metres -> OpenCV camera frame), each image `camera.K` and `camera.world_to_camera`",
+        "- `annotations/instances_<split>.json`: COCO; each annotation carries `synth_object_pose` (4x4, mesh file"
+        " coordinates scaled to metres -> OpenCV camera frame), each image `synth_camera.K` and"
+        " `synth_camera.world_to_camera`; every key synth adds starts with `synth_`",
     ]
     if "masks" in frame_folders(cfg):
         layout.append("- `masks/<split>/NNNNNN.png`: defect category id per pixel (0: no defect)")
@@ -189,7 +192,7 @@ def dataset_card(cfg: Config, stats: dict) -> str:
     if cfg.outputs.bop:
         layout.append("- `bop/`: a BOP-format copy for 6D pose (models, scene_gt, scene_camera, masks)")
     if any(p.family for p in cfg.parts):
-        layout.append("- `meshes/`: the mesh (mm) of every part-family instance, named by its `mesh` field")
+        layout.append("- `meshes/`: the mesh (mm) of every part-family instance, named by its `synth_mesh` field")
     lines = [
         f"# {cfg.name}",
         "",

@@ -48,6 +48,13 @@ def encode_depth(steps: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def encode_depth_float(metres: np.ndarray) -> bytes:
+    """A float depth map as a 32-bit float TIFF (deflate), metres; any image library reads it."""
+    buf = io.BytesIO()
+    Image.fromarray(metres.astype(np.float32), mode="F").save(buf, format="TIFF", compression="tiff_adobe_deflate")
+    return buf.getvalue()
+
+
 def encode_mask(mask: np.ndarray) -> bytes:
     """A label map as PNG: 8-bit when the values fit, else 16-bit."""
     buf = io.BytesIO()

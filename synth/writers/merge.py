@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
+from tqdm import tqdm
 
 from ..config import config_from_dict
 from ..errors import SynthError
@@ -54,7 +55,7 @@ def merge_shards(out: Path, shards: list[Path], overwrite: bool = False) -> dict
     cfg = config_from_dict(yaml.safe_load(text), base_dir=Path.cwd(), source=str(shards[0] / "config.yaml"))
     docs: dict[str, list[dict]] = {split: [] for split in cfg.splits}
     owner: dict[int, Path] = {}
-    for s in shards:
+    for s in tqdm(shards, desc="merge: shards", unit="shard", disable=None, leave=False):  # a bar in terminals
         for split in cfg.splits:
             path = s / "annotations" / f"instances_{split}.json"
             if not path.is_file():
