@@ -15,6 +15,8 @@ import numpy as np
 import trimesh
 
 from .errors import SynthError
+from .usd import SUFFIXES as USD_SUFFIXES
+from .usd import load_usd
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
 
@@ -27,7 +29,7 @@ def unit_scale(units: str) -> float:
 
 MIN_SIZE_M, MAX_SIZE_M = 1e-5, 100.0  # a part from 10 micrometres to 100 m across; else the units are wrong
 MAX_HULL_FACES = 2000  # stable poses are computed on a convex hull this small (a scanned part's has 100,000s)
-FORMATS = {".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".3mf", ".step", ".stp"}
+FORMATS = {".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".3mf", ".step", ".stp", *USD_SUFFIXES}
 
 
 @dataclass
@@ -71,11 +73,21 @@ def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
             import cascadio  # noqa: F401
         except ImportError:
             raise SynthError(f"{path}: STEP files need the optional extra: pip install 'synth[step]' (cascadio)") from None
+    usd_mm = None
+    loaded: trimesh.Scene | trimesh.Geometry
     try:
-        loaded = trimesh.load(path, force=None, process=False)
-    except Exception as e:  # trimesh raises many kinds on corrupt input
+        if suffix in USD_SUFFIXES:  # the stage's own units, read as millimetres (keep the part's units: mm)
+            loaded, metres_per_unit = load_usd(path)
+            usd_mm = metres_per_unit * 1000.0
+        else:
+            loaded = trimesh.load(path, force=None, process=False)
+    except SynthError:
+        raise
+    except Exception as e:  # trimesh and USD raise many kinds on corrupt input
         raise SynthError(f"{path}: cannot read mesh ({type(e).__name__}: {str(e)[:120]})") from e
     mesh, groups = _to_single_mesh(loaded, path)
+    if usd_mm is not None:
+        mesh.apply_scale(usd_mm)
     scale = unit_scale(units)
     mesh.apply_scale(scale)
     size = float(np.ptp(mesh.vertices, axis=0).max())

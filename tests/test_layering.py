@@ -12,7 +12,7 @@ from .conftest import ROOT
 # each top-level module or package of synth/ and its layer: imports only go to lower layers
 LAYERS = [
     ["__init__", "errors"],
-    ["distributions", "hdr", "noise", "presets", "frame", "paths", "polygons"],
+    ["distributions", "hdr", "noise", "presets", "frame", "paths", "polygons", "usd"],
     ["textures"],
     ["surfaces", "fields", "assets", "environments"],
     ["defects", "parts"],

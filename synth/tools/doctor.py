@@ -12,10 +12,11 @@ from pathlib import Path
 
 from ..backends.threads import cores, default_workers
 
-EXTRAS = {  # module: (what it is for, how to get it)
-    "cascadio": ("STEP files", "pip install 'synth[step]'"),
-    "ray": ("--backend ray", "pip install 'synth[ray]'"),
-    "pybullet": ("scene.physics", "pip install 'synth[physics]'"),
+EXTRAS = {  # module: (what it is for, how to get it, its package)
+    "cascadio": ("STEP files", "pip install 'synth[step]'", "cascadio"),
+    "ray": ("--backend ray", "pip install 'synth[ray]'", "ray"),
+    "pybullet": ("scene.physics", "pip install 'synth[physics]'", "pybullet"),
+    "pxr": ("USD files", "pip install 'synth[usd]'", "usd-core"),
 }
 
 
@@ -47,9 +48,9 @@ def checks(out: Path) -> list[tuple[bool | None, str]]:
     free = shutil.disk_usage(probe).free / 2**30
     writable = os.access(probe, os.W_OK)
     rows.append((writable and free > 1, f"disk: {free:.1f} GiB free at {probe}{'' if writable else ' (not writable)'}"))
-    for module, (what, how) in EXTRAS.items():
+    for module, (what, how, package) in EXTRAS.items():
         if importlib.util.find_spec(module) is None:
-            rows.append((None, f"{what}: {module} is not installed ({how})"))
+            rows.append((None, f"{what}: {package} is not installed ({how})"))
         else:
-            rows.append((True, f"{what}: {module} {importlib.metadata.version(module)}"))
+            rows.append((True, f"{what}: {package} {importlib.metadata.version(package)}"))
     return rows
