@@ -311,6 +311,23 @@ def bench(
         _fail(e)
 
 
+@app.command()
+def stats(
+    dataset: Annotated[Path, typer.Argument(help="dataset folder made by synth generate")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="folder for the report (default: DATASET_stats)")] = None,
+) -> None:
+    """Statistics of a dataset as plots, stats.json and one self-contained report.html."""
+    from .tools.stats import write_report
+
+    folder = out or dataset.parent / f"{dataset.name}_stats"
+    try:
+        s = write_report(dataset, folder)
+    except SynthError as e:
+        _fail(e)
+    defects = sum(s["defect_kinds"].values())
+    typer.echo(f"{s['images']} images, {s['annotations']} parts, {defects} defects -> {folder / 'report.html'}")
+
+
 export_app = typer.Typer(
     cls=OneLineErrors,
     no_args_is_help=True,
