@@ -11,6 +11,9 @@ from pydantic import Field
 from ...distributions import dist
 from ...fields import Model, NumDist, bounds
 from ..threads import cone, cross, thread
+from .pin import adjust  # the same rule: at least twice as long as thick
+
+__all__ = ["QUANTUM", "Params", "adjust", "build"]
 
 
 class Params(Model):
@@ -19,11 +22,6 @@ class Params(Model):
 
 
 QUANTUM = {"length": 1.0, "diameter": 0.5}
-
-
-def adjust(p: dict[str, Any]) -> dict[str, Any]:
-    p["length"] = max(p["length"], 2 * p["diameter"])
-    return p
 
 
 def build(p: dict[str, Any]) -> Manifold:
