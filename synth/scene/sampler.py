@@ -178,9 +178,9 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         env.name = str(cfg.resolve_path(env.name))
     meter, metering, bias = sample_metering(cfg.lighting, exposure_rng(seed, frame_index))
     back_lit = cfg.lighting.rig is not None and cfg.lighting.rig.type == "back"
-    if back_lit:  # a dim room, three stops under the panel; exposed for the panel (radiance 1)
-        env.sky = round(1.0 / (8.0 * white_radiance(env.name)), 4)
-        env.floor = 1.0
+    if back_lit:  # a dark room, six stops under the panel; exposed for the panel (radiance 1)
+        env.sky = round(1.0 / (64.0 * white_radiance(env.name)), 5)
+        env.floor = env.sky  # the panel shines through the table, not onto the parts' tops: silhouettes
         env.exposure *= 2.0 if meter != "off" else 1.0
     elif meter != "off":
         env.exposure = metered_exposure(env, lights)
