@@ -13,8 +13,6 @@ frames, grouped by the one part category they show (frames showing several are l
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from tqdm import tqdm
 
 from ..annotate import decode, polygon_convention
 from ..errors import SynthError
+from ..writers.files import staged_folder
 from .preview import is_defect, read_instances
 
 MARGIN = 0.15  # of the part's larger box side, on each side of a crop
@@ -77,12 +76,10 @@ def export_mvtec(dataset: Path, out: Path, by: str = "part", progress: bool = Tr
         raise SynthError(f"{dataset}: has no defects (generate it with a defects: section)")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SynthError(f"{out}: exists and is not an empty folder")
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     counts: Counter = Counter()
     skipped: Counter = Counter()
     total = sum(len(doc["images"]) for _, doc in docs)
-    try:
+    with staged_folder(out) as tmp:
         with tqdm(total=total, desc=f"mvtec by {by}", unit="img", disable=not progress) as bar:
             for split, doc in docs:
                 convention = polygon_convention(doc)
@@ -112,11 +109,4 @@ def export_mvtec(dataset: Path, out: Path, by: str = "part", progress: bool = Tr
                         counts[f"{category}/{stage}/{kind}"] += 1
         if not counts:
             raise SynthError(f"{dataset}: no samples to export (--by {by}: {', '.join(skipped) or 'no parts'})")
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot write ({e.strerror or e})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return {"samples": dict(sorted(counts.items())), "skipped": dict(skipped)}

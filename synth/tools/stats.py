@@ -8,8 +8,6 @@ import base64
 import html
 import io
 import json
-import os
-import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from tqdm import tqdm
 
 from ..annotate import polygon_convention
 from ..errors import SynthError
+from ..writers.files import staged_folder
 from .preview import closeups, draw, is_defect, read_instances
 
 BRIGHTNESS_SAMPLE = 200  # images read for the brightness histogram (spread over the dataset)
@@ -185,10 +184,7 @@ def write_report(root: Path, out: Path, gallery: int = 8) -> dict:
     s = collect(root)
     figs = _figures(s)
     tiles, defect_tiles = _gallery(root, gallery)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir(parents=True)
+    with staged_folder(out, replace=True) as tmp:
         plots = {name: _png(f) for name, f in figs.items()}
         for name, data in plots.items():
             (tmp / f"{name}.png").write_bytes(data)
@@ -224,11 +220,4 @@ def write_report(root: Path, out: Path, gallery: int = 8) -> dict:
         )
         page = f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(root.name)}: synth stats</title>"
         (tmp / "report.html").write_text(page + f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot write ({e.strerror or e})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return s

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from ..annotate import decode, polygon_convention
 from ..errors import SynthError
 from ..polygons import mask_to_polygons
+from ..writers.files import staged_folder
 from .preview import read_instances
 
 
@@ -69,7 +70,7 @@ def _place_image(src: Path, dst: Path, copy: bool) -> None:
 
 def export_yolo(dataset: Path, out: Path, task: str = "detect", copy: bool = False, progress: bool = True) -> dict:
     """Write the YOLO layout of `dataset` into `out` (a new or empty folder); returns counts.
-    Built in a temporary folder beside `out` and renamed at the end: nothing half-written remains."""
+    Built in a hidden folder beside `out` and renamed at the end: nothing half-written remains."""
     if task not in ("detect", "segment"):
         raise SynthError(f"--task {task}: expected detect or segment")
     docs = read_instances(dataset)
@@ -77,11 +78,9 @@ def export_yolo(dataset: Path, out: Path, task: str = "detect", copy: bool = Fal
         raise SynthError(f"{out}: exists and is not an empty folder")
     categories = sorted({c["id"]: c["name"] for _, doc in docs for c in doc.get("categories", [])}.items())
     classes = {cid: k for k, (cid, _) in enumerate(categories)}
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     counts = {"images": 0, "objects": 0}
     total = sum(len(doc["images"]) for _, doc in docs)
-    try:
+    with staged_folder(out) as tmp:
         with tqdm(total=total, desc=f"yolo {task}", unit="img", disable=not progress) as bar:
             for split, doc in docs:
                 (tmp / "images" / split).mkdir(parents=True)
@@ -111,11 +110,4 @@ def export_yolo(dataset: Path, out: Path, task: str = "detect", copy: bool = Fal
         }
         header = f"# ultralytics YOLO {task} dataset exported by synth from {dataset.resolve()}\n"
         (tmp / "data.yaml").write_text(header + yaml.safe_dump(data, sort_keys=False))
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot write ({e.strerror or e})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return counts

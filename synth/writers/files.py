@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from ..errors import SynthError
+
+
+@contextlib.contextmanager
+def staged_folder(out: Path, replace: bool = False) -> Iterator[Path]:
+    """A hidden folder beside `out` to build a whole folder in; when the block ends without an
+    error it becomes `out` (an empty `out` is replaced, any `out` with `replace`), otherwise it is
+    removed: nothing half-written is left. A failed write is a SynthError naming `out`."""
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out) if replace else out.rmdir()
+        tmp.rename(out)
+    except OSError as e:
+        raise SynthError(f"{out}: cannot write ({e.strerror or e})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
