@@ -3,7 +3,12 @@ whole-pixel reader fills back to the COCO masks; clear errors; ultralytics' own 
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,21 +97,59 @@ def test_yolo_export_bad_input_is_one_line(dataset, tmp_path, args, message):
     assert not list(tmp_path.glob(".y.tmp*"))
 
 
-@pytest.mark.interop
-def test_ultralytics_checks_and_trains_on_the_export(dataset, tmp_path):
-    """ultralytics (optional: pip install ultralytics) accepts the layout and trains one tiny epoch."""
-    pytest.importorskip("ultralytics")
-    from ultralytics import YOLO
-    from ultralytics.data.utils import check_det_dataset
+ULTRALYTICS = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+from ultralytics import YOLO
+from ultralytics.data.utils import check_det_dataset, polygon2mask
+data, project = sys.argv[1:]
+info = check_det_dataset(data)
+masks = {}
+for txt in sorted(Path(data).parent.glob("labels/*/*.txt")):
+    w, h = Image.open(next(Path(data).parent.glob(f"images/{txt.parent.name}/{txt.stem}.*"))).size
+    for i, line in enumerate(txt.read_text().splitlines()):
+        xy = np.array(line.split()[1:], float).reshape(1, -1, 2) * [w, h]
+        masks[f"{txt.parent.name}/{txt.stem}/{i}"] = polygon2mask((h, w), xy, color=1, downsample_ratio=1) > 0
+np.savez_compressed(Path(project) / "masks.npz", **masks)
+YOLO("yolov8n-seg.yaml").train(data=data, epochs=1, imgsz=64, batch=2, workers=0, device="cpu", project=project,
+                               name="run", plots=False, val=False)
+print(json.dumps({"nc": info["nc"]}))
+"""
 
-    out = tmp_path / "seg"
+
+@pytest.mark.interop
+def test_ultralytics_checks_fills_and_trains_on_the_export(dataset, tmp_path):
+    """ultralytics (extra `trainers`) accepts the layout, its own polygon2mask fills every one-piece
+    part's outline back to the COCO mask, and it trains one tiny epoch. In its own process: torch's
+    compiler loads an LLVM that crashes next to the one Mesa's llvmpipe has loaded."""
+    if importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("ultralytics is not installed (pip install -e '.[trainers]')")
+    out, runs = tmp_path / "seg", tmp_path / "runs"
+    runs.mkdir()
     assert run_cli("export", "yolo", dataset, out, "--task", "segment").exit_code == 0
-    info = check_det_dataset(str(out / "data.yaml"))
-    assert info["nc"] == len(yaml.safe_load((out / "data.yaml").read_text())["names"])
-    model = YOLO("yolov8n-seg.yaml")
-    model.train(
-        data=str(out / "data.yaml"), epochs=1, imgsz=64, batch=2, workers=0, device="cpu", project=str(tmp_path), plots=False
+    res = subprocess.run(
+        [sys.executable, "-c", ULTRALYTICS, str(out / "data.yaml"), str(runs)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "YOLO_OFFLINE": "1"},
     )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert json.loads(res.stdout.strip().splitlines()[-1])["nc"] == len(yaml.safe_load((out / "data.yaml").read_text())["names"])
+    assert (runs / "run" / "weights" / "last.pt").stat().st_size > 0
+    filled, exact = np.load(runs / "masks.npz"), 0
+    for split, doc in _instances(dataset):
+        for im in doc["images"]:
+            anns = [a for a in doc["annotations"] if a["image_id"] == im["id"]]
+            for i, a in enumerate(anns):
+                mask, theirs = decode(a, im["height"], im["width"]), filled[f"{split}/{Path(im['file_name']).stem}/{i}"]
+                assert not (mask & ~theirs).any()
+                if ndimage.label(mask)[1] == 1:
+                    assert np.array_equal(theirs, mask)
+                    exact += 1
+    assert exact > 5
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +226,33 @@ def test_mvtec_by_frame_and_bad_input(defect_dataset, dataset, tmp_path):
             assert im.size == (256, 192)
     res = run_cli("export", "mvtec", dataset, tmp_path / "none")
     assert res.exit_code == 2 and "has no defects" in res.output and not (tmp_path / "none").exists()
+
+
+@pytest.mark.interop
+def test_anomalib_loads_the_mvtec_export(defect_dataset, tmp_path):
+    """anomalib's own MVTec AD data module (extra `trainers`) reads every crop of the
+    export, the good ones as normal, the rest as anomalous with their 0/255 masks."""
+    pytest.importorskip("anomalib")
+    from anomalib.data import MVTecAD
+    from PIL import Image
+
+    out = tmp_path / "mvtec"
+    assert run_cli("export", "mvtec", defect_dataset, out).exit_code == 0
+    for cat in sorted(p.name for p in out.iterdir()):
+        dm = MVTecAD(root=out, category=cat, train_batch_size=1, eval_batch_size=1, num_workers=0)
+        dm.prepare_data()  # finds the folder, downloads nothing
+        dm.setup()
+        assert len(dm.train_data) == len(list((out / cat / "train" / "good").glob("*.png")))
+        tests = sorted((out / cat / "test").rglob("*.png"))
+        assert len(dm.test_data) == len(tests)
+        for item in dm.test_data:
+            path = out / cat / Path(item.image_path).relative_to(out / cat)
+            rgb = np.asarray(Image.open(path).convert("RGB"))
+            assert np.allclose(item.image.permute(1, 2, 0).numpy() * 255, rgb, atol=0.5)
+            anomalous = path.parent.name != "good"
+            assert int(item.gt_label) == anomalous
+            if anomalous:
+                truth = np.asarray(Image.open(out / cat / "ground_truth" / path.parent.name / f"{path.stem}_mask.png"))
+                assert np.array_equal(item.gt_mask.numpy().astype(bool), truth == 255)
+            else:
+                assert not item.gt_mask.numpy().any()
