@@ -41,11 +41,22 @@ class RestPose:
     footprint: np.ndarray  # (k, 2) convex hull of the rested mesh in XY, counter-clockwise
 
 
+@dataclass(frozen=True)
+class FileMaterial:
+    """A material the mesh file assigns (glTF PBR, USD UsdPreviewSurface); `base_color` is linear RGB."""
+
+    name: str
+    base_color: tuple[float, float, float]
+    metallic: float
+    roughness: float
+
+
 @dataclass
 class LoadedMesh:
     mesh: trimesh.Trimesh  # in metres, file axes and origin
     scale: float
     face_groups: dict[str, np.ndarray] = field(default_factory=dict)
+    materials: dict[str, FileMaterial] = field(default_factory=dict)  # face group -> the file's material
     _poses: list[RestPose] | None = None
 
     @property
@@ -75,9 +86,10 @@ def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
             raise SynthError(f"{path}: STEP files need the optional extra: pip install 'synth[step]' (cascadio)") from None
     usd_mm = None
     loaded: trimesh.Scene | trimesh.Geometry
+    usd_materials: dict[str, dict] | None = None
     try:
         if suffix in USD_SUFFIXES:  # the stage's own units, read as millimetres (keep the part's units: mm)
-            loaded, metres_per_unit = load_usd(path)
+            loaded, metres_per_unit, usd_materials = load_usd(path)
             usd_mm = metres_per_unit * 1000.0
         else:
             loaded = trimesh.load(path, force=None, process=False)
@@ -86,6 +98,10 @@ def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
     except Exception as e:  # trimesh and USD raise many kinds on corrupt input
         raise SynthError(f"{path}: cannot read mesh ({type(e).__name__}: {str(e)[:120]})") from e
     mesh, groups = _to_single_mesh(loaded, path)
+    if usd_materials is not None:
+        materials = {g: FileMaterial(**m) for g, m in usd_materials.items() if g in groups}
+    else:
+        materials = _gltf_materials(loaded, groups)
     if usd_mm is not None:
         mesh.apply_scale(usd_mm)
     scale = unit_scale(units)
@@ -93,7 +109,27 @@ def _load_cached(path: str, units: str, _mtime: int) -> LoadedMesh:
     size = float(np.ptp(mesh.vertices, axis=0).max())
     if not MIN_SIZE_M <= size <= MAX_SIZE_M:
         raise SynthError(f"{path}: the part is {size:.3g} m across in {units}; check its units (mm, cm, m, in)")
-    return LoadedMesh(mesh=mesh, scale=scale, face_groups=groups)
+    return LoadedMesh(mesh=mesh, scale=scale, face_groups=groups, materials=materials)
+
+
+def _gltf_materials(loaded, groups: dict[str, np.ndarray]) -> dict[str, FileMaterial]:
+    """Each node's glTF metallic/roughness material (factors only; glTF's defaults where unset)."""
+    if not isinstance(loaded, trimesh.Scene):
+        return {}
+    out = {}
+    for node in groups:
+        geom = loaded.geometry[loaded.graph[node][1]]
+        mat = getattr(geom.visual, "material", None)
+        if not isinstance(mat, trimesh.visual.material.PBRMaterial):
+            continue
+        rgba = mat.baseColorFactor if mat.baseColorFactor is not None else np.full(4, 255)
+        out[node] = FileMaterial(
+            name=str(mat.name or node),
+            base_color=tuple(float(v) / 255.0 for v in np.asarray(rgba)[:3]),  # type: ignore[arg-type]
+            metallic=float(1.0 if mat.metallicFactor is None else mat.metallicFactor),
+            roughness=float(1.0 if mat.roughnessFactor is None else mat.roughnessFactor),
+        )
+    return out
 
 
 def _to_single_mesh(loaded, path: str) -> tuple[trimesh.Trimesh, dict[str, np.ndarray]]:

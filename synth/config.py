@@ -52,6 +52,13 @@ class PartCfg(Model):
     supercategory: str = "part"
     units: Literal["mm", "cm", "m", "in"] = "mm"
     material: StrDist = Field(dist("steel", numeric=False))
+    materials_from_file: bool = Field(
+        False, description="face groups the file gives a material (glTF PBR, USD UsdPreviewSurface) are drawn with it"
+    )
+    group_materials: dict[str, StrDist] = Field(
+        default_factory=dict,
+        description="a material per face-group name prefix (e.g. weld_seam: weld_bead), over `material` and the file's",
+    )
     texture: str | None = Field(
         None,
         description="base colour: a built-in texture (painted_chipped, rust), an image, or a folder of images (one per instance)",
@@ -451,6 +458,14 @@ class Config(Model):
             for m in p.material.values():
                 if m not in PRESETS:
                     raise ValueError(f"parts[{i}].material: unknown material {m!r} (known: {', '.join(PRESETS)})")
+            for prefix, d in p.group_materials.items():
+                for m in d.values():
+                    if m not in PRESETS:
+                        raise ValueError(
+                            f"parts[{i}].group_materials.{prefix}: unknown material {m!r} (known: {', '.join(PRESETS)})"
+                        )
+            if p.family and (p.group_materials or p.materials_from_file):
+                raise ValueError(f"parts[{i}]: a part family's mesh has no face groups; group materials need a mesh file")
         for m in self.scene.support.material.values():
             if m not in SUPPORTS:
                 raise ValueError(f"scene.support.material: unknown support {m!r} (known: {', '.join(SUPPORTS)})")

@@ -14,8 +14,8 @@ from types import TracebackType
 import numpy as np
 
 from .annotate import annotate_defects, annotate_frame, defect_class_map, encoder, image_record
-from .assets import load_mesh
-from .config import Config
+from .assets import LoadedMesh, load_mesh
+from .config import Config, PartCfg
 from .environments import BUILTIN, environment_image
 from .errors import SynthError
 from .frame import Frame, FrameResult
@@ -32,11 +32,12 @@ def preload(cfg: Config) -> None:
     """Load every mesh, texture, photo and environment the config names, so bad input fails with
     one line naming its key before anything is written."""
     for i, p in enumerate(cfg.parts):
-        try:
-            if p.mesh is not None:
-                load_mesh(cfg.resolve_path(p.mesh), p.units)
-        except SynthError as e:
-            raise SynthError(f"parts[{i}].mesh: {e}") from None
+        if p.mesh is not None:
+            try:
+                loaded = load_mesh(cfg.resolve_path(p.mesh), p.units)
+            except SynthError as e:
+                raise SynthError(f"parts[{i}].mesh: {e}") from None
+            _check_groups(i, p, loaded)
         if p.texture:
             try:
                 for image in part_textures(cfg, p.texture):
@@ -66,6 +67,18 @@ def preload(cfg: Config) -> None:
     for name in cfg.lighting.environment.values():
         if name not in BUILTIN:
             environment_image(str(cfg.resolve_path(name)))
+
+
+def _check_groups(i: int, p: PartCfg, loaded: LoadedMesh) -> None:
+    """`materials_from_file` needs a file that assigns materials, each `group_materials` prefix a face group."""
+    if p.materials_from_file and not loaded.materials:
+        raise SynthError(f"parts[{i}].materials_from_file: {p.mesh} assigns no materials (glTF PBR or USD UsdPreviewSurface)")
+    for prefix in p.group_materials:
+        if not any(g.startswith(prefix) for g in loaded.face_groups):
+            known = ", ".join(sorted(loaded.face_groups)[:8]) or "none"
+            raise SynthError(
+                f"parts[{i}].group_materials.{prefix}: no face group of {p.mesh} starts with {prefix!r} (groups: {known})"
+            )
 
 
 def input_paths(cfg: Config) -> list[Path]:

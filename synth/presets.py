@@ -33,6 +33,7 @@ PRESETS: dict[str, Preset] = {
     "green_plastic": ((0.05, 0.30, 0.08), 0.15, (0.0, 0.0), (0.3, 0.6)),
     "white_plastic": ((0.75, 0.75, 0.72), 0.08, (0.0, 0.0), (0.3, 0.6)),
     "ceramic": ((0.80, 0.79, 0.76), 0.06, (0.0, 0.0), (0.05, 0.2)),  # a glazed mug
+    "weld_bead": ((0.50, 0.50, 0.51), 0.12, (0.8, 1.0), (0.45, 0.65)),  # as-welded metal: greyer and rougher than the plate
 }
 
 # name: (finish texture, anisotropy); the finish modulates roughness, anisotropy stretches highlights
@@ -44,6 +45,7 @@ FINISH: dict[str, tuple[str, float]] = {
     "cast_iron": ("cast", 0.0),
     "brass": ("machined", 0.0),
     "zinc_plated": ("cast", 0.0),
+    "weld_bead": ("cast", 0.0),
     **{f"anodized_{c}": ("machined", 0.0) for c in ("black", "blue", "red", "gold")},
 }
 

@@ -268,18 +268,17 @@ class Renderer:
             self._meshes[key] = _with_uv(self._polydata(path, units).copy(), tile)
         return self._meshes[key]
 
-    def _rest(self, obj, tile: float | None) -> pv.PolyData:
-        """The host faces no defect touched, cut from the cached mesh. It shares the cached mesh's
-        point arrays (normals, texture coordinates, tangents), so VTK's buffer cache reuses their
-        uploads; only indices change."""
-        textured = tile is not None
-        cached = self._textured(obj.mesh_path, obj.units, tile) if tile is not None else self._polydata(obj.mesh_path, obj.units)
-        cells = cached.faces.reshape(-1, 4)[obj.geometry.host_faces]
+    def _cut(self, path: str, units: str, faces: np.ndarray, tile: float | None) -> pv.PolyData:
+        """Some faces of the cached mesh (a defect host's unedited ones, a face group with its own
+        material). They share the cached mesh's point arrays (normals, texture coordinates,
+        tangents), so VTK's buffer cache reuses their uploads; only indices change."""
+        cached = self._textured(path, units, tile) if tile is not None else self._polydata(path, units)
+        cells = cached.faces.reshape(-1, 4)[faces]
         pd = pv.PolyData()
         pd.SetPoints(cached.GetPoints())
         src, dst = cached.GetPointData(), pd.GetPointData()
         dst.SetNormals(src.GetNormals())
-        if textured:
+        if tile is not None:
             dst.SetTCoords(src.GetTCoords())
             dst.SetTangents(src.GetTangents())
         pd.SetPolys(pv.CellArray(cells.ravel()))
@@ -427,10 +426,12 @@ class Renderer:
         env = scene.environment
         self._use(self._environment(env.name, env.floor, env.sky))
         self._label_actors: list[tuple[vtkActor, bool, int]] = []
+        casting: set[int] = set()
         for item in self._items(scene):
             self._shade(item, scene)
-            if with_labels and item.role in ("part", "distractor") and scene.shadows:
-                self._add(self.shadow.renderer, "shadow", item.path, item.units, item.pose)  # whole cached mesh
+            if with_labels and item.role in ("part", "distractor") and scene.shadows and item.instance_id not in casting:
+                casting.add(item.instance_id)  # once per object: the whole cached mesh
+                self._add(self.shadow.renderer, "shadow", item.path, item.units, item.pose)
             if normals:
                 n = self._add(self._normals_window().renderer, "normals", item.path, item.units, item.pose, item.edited)
                 n.GetShaderProperty().AddFragmentShaderReplacement("//VTK::Light::Impl", True, NORMAL_OUT, False)
@@ -458,19 +459,38 @@ class Renderer:
                 del self._mappers[k]
 
     def _items(self, scene: Scene) -> list[Item]:
-        """What the frame draws: each object (a defect host as its unedited faces plus the edited
-        patch), then the support plane."""
+        """What the frame draws: each object (its faces by material when face groups have their own;
+        a defect host's unedited faces plus the edited patch, which takes the material of most of
+        the faces it replaced), then the support plane."""
         items = []
         for o in scene.objects:
             role = "distractor" if o.distractor else "part"
-            if o.geometry is None:
+            if o.geometry is None and not o.group_materials:
                 items.append(Item(role, o.mesh_path, o.units, o.pose, o.material, o.instance_id))
                 continue
-            tile = _tile(o.material)
-            items.append(Item(role, o.mesh_path, o.units, o.pose, o.material, o.instance_id, self._rest(o, tile)))
-            patch = _patch(o, self._combined)
-            edited = _with_uv(patch, tile) if tile else patch
-            items.append(Item("patch", o.mesh_path, o.units, o.pose, o.material, o.instance_id, edited))
+            groups = load_mesh(o.mesh_path, o.units).face_groups
+            index = np.zeros(len(load_mesh(o.mesh_path, o.units).mesh.faces), np.int64)  # material per face
+            for k, (names, _) in enumerate(o.group_materials, start=1):
+                for g in names:
+                    index[groups[g]] = k
+            materials = [o.material] + [m for _, m in o.group_materials]
+            kept = o.geometry.host_faces if o.geometry is not None else np.arange(len(index))
+            for k in np.unique(index[kept]):
+                mat = materials[k]
+                faces = kept[index[kept] == k]
+                items.append(
+                    Item(
+                        role, o.mesh_path, o.units, o.pose, mat, o.instance_id, self._cut(o.mesh_path, o.units, faces, _tile(mat))
+                    )
+                )
+            if o.geometry is not None:
+                replaced = np.setdiff1d(np.arange(len(index)), kept)
+                mat = materials[int(np.bincount(index[replaced]).argmax())] if len(replaced) else o.material
+                tile = _tile(mat)
+                patch = _patch(o, self._combined)
+                items.append(
+                    Item("patch", o.mesh_path, o.units, o.pose, mat, o.instance_id, _with_uv(patch, tile) if tile else patch)
+                )
         sup = scene.support
         pose = sup.pose @ np.diag([sup.size, sup.size, 1.0, 1.0])
         items.append(Item("support", "support", repr(sup.size), pose, sup.material, 0))

@@ -57,6 +57,8 @@ class SceneObject:
     geometry: DefectGeometry | None = None  # set when defects edited this instance
     distractor: bool = False  # clutter: never a defect host, annotated only when configured
     attributes: dict | None = None  # a family part's {"family", "params"} (its mesh is made for them)
+    # face groups drawn with their own material: the file's, then `parts[].group_materials` (a later entry wins)
+    group_materials: list[tuple[tuple[str, ...], Material]] = field(default_factory=list)
 
 
 @dataclass

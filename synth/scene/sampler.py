@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..assets import load_mesh
+from ..assets import LoadedMesh, load_mesh
 from ..config import Config
 from ..environments import BUILTIN, white_radiance
 from ..parts.families import FAMILIES, mesh_file, mesh_name
@@ -19,7 +19,7 @@ from .camera import sample_camera
 from .defects import sample_defects
 from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
 from .materials import sample_material
-from .model import Scene, SceneObject, Support
+from .model import Material, Scene, SceneObject, Support
 from .optics import exposure_rng, optics_rng, sample_jpeg_quality, sample_metering, sample_optics, sample_sensor
 from .physics import settle
 from .placement import place_part, rotation_z
@@ -37,6 +37,19 @@ def part_textures(cfg: Config, texture: str) -> list[str]:
 def frame_rng(seed: int, frame_index: int) -> np.random.Generator:
     """The only source of randomness for a frame: independent of worker count and order."""
     return np.random.default_rng(np.random.SeedSequence([seed, frame_index]))
+
+
+def group_materials(part, loaded: LoadedMesh, rng: np.random.Generator) -> list[tuple[tuple[str, ...], Material]]:
+    """The part's face groups with materials of their own: the file's (`materials_from_file`), then
+    each `group_materials` prefix's draw (no draws at all when neither is set)."""
+    out: list[tuple[tuple[str, ...], Material]] = []
+    if part.materials_from_file:
+        for group, m in sorted(loaded.materials.items()):
+            out.append(((group,), Material(f"file:{m.name}", m.base_color, m.metallic, m.roughness)))
+    for prefix, d in part.group_materials.items():
+        groups = tuple(g for g in sorted(loaded.face_groups) if g.startswith(prefix))
+        out.append((groups, sample_material(str(d.sample(rng)), rng)))
+    return out
 
 
 def _group_point(objects: list[SceneObject], prefix: str, rng: np.random.Generator, default: np.ndarray) -> np.ndarray:
@@ -60,6 +73,8 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
     support, defects, lens blur and sensor draws."""
     seed = cfg.seed if seed is None else seed
     rng = frame_rng(seed, frame_index)
+    group_rng = np.random.default_rng(np.random.SeedSequence([seed, frame_index, 3]))  # its own stream: group
+    # materials change no other draw
     weights = np.array([p.weight for p in cfg.parts])
     weights = weights / weights.sum()
     n = cfg.scene.parts_per_image.sample_int(rng)
@@ -120,6 +135,7 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
                 pose=pose,
                 material=material,
                 attributes=attributes,
+                group_materials=group_materials(part, load_mesh(path, units), group_rng),
             )
         )
     targets = list(objects)
