@@ -16,10 +16,13 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from .. import __version__
 from ..config import Config
@@ -118,7 +121,7 @@ def run_bench(
         e2e_total = 0.0
         runs = [("plain", cfg, e2e_frame)] + ([("defects", with_defects, defect_frame)] if with_defects is not None else [])
         blocks = 4 if with_defects is not None else 1
-        for b in range(blocks):
+        for b in tqdm(range(blocks), desc="bench: timed blocks", unit="block", disable=None, leave=False):
             m = n // blocks + (b < n % blocks)
             for label, run, times in runs:
                 t0 = time.perf_counter()
@@ -143,7 +146,7 @@ def run_bench(
                 if k in marks:
                     rss[k] = rss_bytes()
 
-            generate(long_cfg, tmp / "rss", progress=False, renderer=renderer, on_frame=sample)
+            generate(long_cfg, tmp / "rss", progress=sys.stderr.isatty(), renderer=renderer, on_frame=sample)
     finally:
         renderer.close()
         shutil.rmtree(tmp, ignore_errors=True)

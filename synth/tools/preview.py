@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from tqdm import tqdm
 
 from ..annotate import decode, polygon_convention
 from ..config import Config
@@ -187,7 +188,7 @@ def from_config(cfg: Config, n: int, defects: bool = False) -> list[Image.Image]
     preload(cfg)
     names = {c["id"]: c["name"] for c in cfg.categories()}
     with FrameMaker(cfg) as maker:
-        results = [maker.make(i) for i in range(n)]
+        results = [maker.make(i) for i in tqdm(range(n), desc="preview", unit="img", disable=None, leave=False)]
     if defects:
         return closeups([(functools.partial(lambda r: r.rgb, r), r.annotations) for r in results], n)
     return [draw(r.rgb, r.annotations, names) for r in results]
