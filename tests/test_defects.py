@@ -219,3 +219,28 @@ def test_semantic_masks_agree_with_the_annotations(tmp_path):
             kinds.add("defect" if "synth_attributes" in a else "part")
         assert (sem == want).all()
     assert kinds == {"part", "defect"}
+
+
+def test_undercut_runs_along_the_toe_of_the_bead():
+    """An undercut is cut into the base metal beside the weld bead: every one of them lies within
+    2.5 mm of the bead, its middle within 1.5 mm (a base face touching the bead used to carry them
+    25-40 mm away)."""
+    from scipy.spatial import cKDTree
+
+    from synth.assets import load_mesh
+
+    cfg = config_from_dict(kind_config("undercut"))
+    seen = 0
+    for frame in range(6):
+        scene = sample_scene(cfg, frame)
+        for d in scene.defects:
+            host = next(o for o in scene.objects if o.instance_id == d.host_instance_id)
+            loaded = load_mesh(host.mesh_path, host.units)
+            seam = np.concatenate([f for g, f in loaded.face_groups.items() if g.startswith("weld_seam")])
+            bead = cKDTree(loaded.mesh.vertices[np.unique(loaded.mesh.faces[seam])])
+            g = host.geometry
+            assert g is not None
+            dist = bead.query(g.vertices[np.unique(g.faces[g.face_defect == d.defect_id])])[0]
+            assert np.median(dist) <= 0.0015 and dist.max() <= 0.0025, (frame, np.median(dist), dist.max())
+            seen += 1
+    assert seen >= 4

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import numpy as np
 from pydantic import Field
+from scipy.spatial import cKDTree
 
 from ..distributions import dist
 from ..fields import NumDist, bounds
@@ -41,6 +42,26 @@ class UndercutSpec(DefectSpec):
     width_mm: Annotated[NumDist, bounds(0.05, 10)] = Field(dist({"uniform": [0.6, 1.5]}))
     length_mm: Annotated[NumDist, bounds(0.5, 200)] = Field(dist({"uniform": [4.0, 15.0]}))
     depth_mm: Annotated[NumDist, bounds(0.01, 5)] = Field(dist({"uniform": [0.2, 0.6]}))
+
+
+def _at_toe(
+    s: Surface, faces: np.ndarray, bead: np.ndarray, width: float, rng: np.random.Generator, tries: int = 256
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A point on `faces` (and its face normal) whose distance to the bead is at most the groove's
+    width, so the groove runs along the toe: area-weighted candidates, one drawn among those close enough."""
+    tri = s.vertices[s.faces[faces]]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(cross, axis=1)
+    pick = rng.choice(len(faces), size=tries, p=area / area.sum())
+    u, v = rng.random((2, tries))
+    flip = u + v > 1
+    u, v = np.where(flip, 1 - u, u), np.where(flip, 1 - v, v)
+    pts = tri[pick, 0] + u[:, None] * (tri[pick, 1] - tri[pick, 0]) + v[:, None] * (tri[pick, 2] - tri[pick, 0])
+    close = np.flatnonzero(cKDTree(bead).query(pts)[0] <= max(width, s.min_edge))
+    if len(close) == 0:
+        return None
+    k = close[int(rng.integers(len(close)))]
+    return pts[k], cross[pick[k]] / area[pick[k]]
 
 
 def cut_groove(
@@ -156,7 +177,10 @@ def undercut(s: Surface, p: UndercutSpec, defect_id: int, rng: np.random.Generat
     if len(base) == 0:
         return None
     width, length, depth = mm(p.width_mm.sample(rng)), mm(p.length_mm.sample(rng)), mm(p.depth_mm.sample(rng))
-    c, n, _ = s.sample_point(rng, base, in_view=False)
+    toe = _at_toe(s, base, seam_pts, width, rng)  # a base face touching the bead can reach far from it
+    if toe is None:
+        return None
+    c, n = toe
     t1 = axis - n * (axis @ n)
     t1 /= np.linalg.norm(t1)
     line = smooth_curve(c - t1 * length / 2, t1, np.cross(n, t1), length, 0.02, rng, steps=16)
