@@ -121,3 +121,29 @@ def test_metering_lets_highlights_clip(tmp_path, renderer):
     a, b = base.rgb.ravel().astype(int), over.rgb.ravel().astype(int)
     order = np.lexsort((b, a))  # by base value, ties by the new one
     assert (np.diff(b[order]) >= 0).all() and (b >= a).all()
+
+
+def test_a_spot_fades_out_instead_of_drawing_a_circle(tmp_path, renderer):
+    """A spot straight above a plain table: brightness falls off smoothly from the centre (no ring
+    where one annulus is much darker than the next), half or more of the rise gone by the edge."""
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    raw["parts"] = raw["parts"][:1]
+    raw["scene"] = {"parts_per_image": 1, "region": [0.001, 0.001], "support": {"material": "paper"}}
+    raw["camera"] = {"distance": 0.6, "elevation_deg": 90, "roll_deg": 0, "fov_deg": 70}
+    raw["lighting"] = {
+        "environment": "studio_soft",
+        "shadows": False,
+        "key_lights": {"count": 1, "type": "spot", "intensity": 4, "elevation_deg": 90, "distance": 0.3},
+    }
+    path = tmp_path / "spot.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    frame = renderer.render(sample_scene(load_config(path), 0))
+    grey = frame.rgb.astype(float).mean(axis=2)
+    h, w = grey.shape
+    y, x = np.mgrid[:h, :w]
+    ring = (np.hypot(x - (w - 1) / 2, y - (h - 1) / 2) // 3).astype(int)
+    table = frame.instance_ids == 0
+    profile = np.array([grey[(ring == k) & table].mean() for k in range(2, h // 6)])  # annuli 3 px wide
+    rise = profile.max() - profile.min()
+    assert rise > 20 and profile[-1] < profile.max() - 0.5 * rise, np.round(profile)  # the spot lights the middle
+    assert np.max(-np.diff(profile)) < 0.12 * rise, np.round(profile)  # no hard edge anywhere

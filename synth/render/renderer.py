@@ -559,7 +559,12 @@ class Renderer:
             lt.SetColor(*light.color)
             lt.SetIntensity(light.intensity)
             lt.SetPositional(light.kind != "directional")
-            lt.SetConeAngle(light.cone_angle_deg)
+            if light.kind == "spot":  # soft falloff from the beam angle, not a hard circle
+                exponent, cone = sh.spot_falloff(light.cone_angle_deg)
+                lt.SetExponent(exponent)
+                lt.SetConeAngle(cone)
+            else:
+                lt.SetConeAngle(light.cone_angle_deg)
             self._current.AddLight(lt)
             self._lights.append(lt)
 

@@ -87,6 +87,17 @@ def occluded(
     return -pe[:, 2] > d + bias
 
 
+SPOT_EDGE = 0.02  # a spot's intensity where its cone ends, of the centre's: too little to draw a circle
+
+
+def spot_falloff(beam_deg: float) -> tuple[float, float]:
+    """A spot light's cos^n profile and cone for a beam of half-angle `beam_deg` at half intensity
+    (a lamp's photometric beam angle): (n, cone half-angle in degrees where it is down to SPOT_EDGE).
+    VTK cuts a spot's light to zero at its cone; so late, the cut does not show."""
+    n = np.log(0.5) / np.log(np.cos(np.radians(beam_deg)))
+    return float(n), float(min(np.degrees(np.arccos(SPOT_EDGE ** (1.0 / n))), 89.0))
+
+
 def light_shares(scene: Scene, points: np.ndarray, env_white: float) -> list[np.ndarray]:
     """Each light's share of a white floor's radiance at each point (Lambertian: I cos / pi,
     zero outside a spot's cone), against the environment's E / pi and the other lights."""
@@ -100,7 +111,12 @@ def light_shares(scene: Scene, points: np.ndarray, env_white: float) -> list[np.
             to_light = pos - points
             to_light = to_light / np.linalg.norm(to_light, axis=1, keepdims=True)
             axis = (focal - pos) / np.linalg.norm(focal - pos)
-            inside = -(to_light @ axis) >= np.cos(np.radians(lt.cone_angle_deg))
+            cos_off = np.clip(-(to_light @ axis), 0.0, 1.0)
+            if lt.kind == "spot":
+                exponent, cutoff = spot_falloff(lt.cone_angle_deg)
+                inside = cos_off**exponent * (cos_off >= np.cos(np.radians(cutoff)))
+            else:
+                inside = cos_off >= np.cos(np.radians(lt.cone_angle_deg))
         parts.append(lt.intensity * np.clip(to_light[:, 2], 0, None) * inside / np.pi)
     total = env_white + sum(parts) if parts else np.full(len(points), env_white)
     return [p / total for p in parts]

@@ -80,7 +80,7 @@ class Light:
     focal_point: tuple[float, float, float]
     intensity: float
     color: tuple[float, float, float]
-    cone_angle_deg: float = 30.0
+    cone_angle_deg: float = 30.0  # a spot's beam: half-angle at half intensity (it fades on beyond; see spot_falloff)
     shadow: bool = True  # casts a shadow on the support (rigs of many small lights do not: too soft)
 
 
