@@ -244,3 +244,34 @@ def test_undercut_runs_along_the_toe_of_the_bead():
             assert np.median(dist) <= 0.0015 and dist.max() <= 0.0025, (frame, np.median(dist), dist.max())
             seen += 1
     assert seen >= 4
+
+
+@pytest.mark.parametrize("kind", ["crack", "scratch", "stain", "spatter", "undercut"])
+def test_what_changes_in_the_image_is_inside_the_mask(kind, renderer):
+    """The converse of visible: of the pixels a defect clearly changes (by 8 grey levels or more,
+    against the same frame without it), at least 60% lie in its mask or on the pixel ring around
+    it, in each of the first three frames that show one (a crack's mask once covered a third of
+    its dark line)."""
+    from scipy import ndimage
+
+    cfg = config_from_dict(kind_config(kind))
+    checked = 0
+    for frame in range(12):
+        scene = sample_scene(cfg, frame)
+        if not scene.defects:
+            continue
+        with_defect = renderer.render(scene)
+        mask = with_defect.defect_ids > 0
+        if mask.sum() < 4:
+            continue
+        for o in scene.objects:
+            o.geometry = None
+        scene.defects = []
+        plain = renderer.render(scene)
+        changed = np.abs(with_defect.rgb.astype(float) - plain.rgb.astype(float)).mean(axis=2) >= 8
+        inside = (changed & ndimage.binary_dilation(mask)).sum() / max(changed.sum(), 1)
+        assert inside >= 0.6, (kind, frame, inside, changed.sum(), mask.sum())
+        checked += 1
+        if checked == 3:
+            return
+    pytest.fail(f"{kind}: {checked} visible instances in 12 frames")

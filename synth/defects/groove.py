@@ -94,7 +94,8 @@ def cut_groove(
         s.vertices[idx] -= vn * (w * depth * (weight[idx] < w))[:, None]
         weight[idx] = np.maximum(weight[idx], w)
     s.albedo[weight > 0.3] *= darkness
-    return s.label(faces, weight, 0.35, defect_id)
+    # a crack darkens and tilts every face one of its vertices is on: all of them show
+    return s.label(faces, weight, 1e-6 if darkness < 0.5 else 0.35, defect_id, any_vertex=darkness < 0.5)
 
 
 @register("scratch", ScratchSpec)

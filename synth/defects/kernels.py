@@ -103,7 +103,7 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
     nv, nf = v0.shape[0], f0.shape[0]
     capv, capf = nv + budget + 16, nf + 2 * budget + 16
     v = np.empty((capv, 3))
-    alb = np.empty((capv, 3))
+    alb = np.empty((capv, alb0.shape[1]))
     v[:nv], alb[:nv] = v0, alb0
     f = np.empty((capf, 3), np.int64)
     f[:nf] = f0
@@ -136,6 +136,7 @@ def refine(v0, alb0, f0, a, b, radius, max_edge, normal, use_normal, budget):
             keys[h], mids[h] = key, nv
             for d in range(3):
                 v[nv, d] = (v[p, d] + v[q, d]) / 2
+            for d in range(alb.shape[1]):
                 alb[nv, d] = (alb[p, d] + alb[q, d]) / 2
             nv += 1
         _split_face(f, parent, split, i, nf, p, mids[h], q, r)

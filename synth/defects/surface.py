@@ -26,6 +26,8 @@ class Surface:
     touched: np.ndarray  # (n,) vertices a defect may have moved or tinted
     groups: list[str]
     albedo: np.ndarray  # (n, 3) multiplier of the base colour
+    rest: np.ndarray  # (n, 3) where each vertex lay before any defect moved it
+    smooth: np.ndarray  # (n, 4) the unedited surface's shading normal there and 1 (all 0: on a crease, new material)
     min_edge: float = 0.0  # no refinement finer than this (a pixel where the camera sees it)
     viewpoint: np.ndarray | None = None  # camera position in mesh coordinates: place defects in view
     view: tuple[np.ndarray, int, int] | None = None  # (3x4 projection in mesh coordinates, width, height)
@@ -48,6 +50,8 @@ class Surface:
             touched=np.zeros(len(mesh.vertices), bool),
             groups=groups,
             albedo=np.ones((len(mesh.vertices), 3)),
+            rest=np.asarray(mesh.vertices, float).copy(),
+            smooth=smooth_normals(mesh),
             host=mesh,
         )
 
@@ -154,14 +158,18 @@ class Surface:
         if len(region) == 0:
             return region
         gv, lf = np.unique(self.faces[region], return_inverse=True)
-        lv, lalb, lf, parent, was_split, near = refine(
-            self.vertices[gv], self.albedo[gv], lf.reshape(-1, 3), a, b, radius, max_edge, *_facing(normal), budget
+        carried = np.hstack([self.albedo[gv], self.rest[gv], self.smooth[gv]])  # interpolated at new vertices
+        lv, lcar, lf, parent, was_split, near = refine(
+            self.vertices[gv], carried, lf.reshape(-1, 3), a, b, radius, max_edge, *_facing(normal), budget
         )
         # splice the local copy back: its new vertices are appended, its faces replace the region
         n_global = len(self.vertices)
         index = np.concatenate([gv, n_global + np.arange(len(lv) - len(gv))])
         self.vertices = np.vstack([self.vertices, lv[len(gv) :]])
-        self.albedo = np.vstack([self.albedo, lalb[len(gv) :]])
+        new = lcar[len(gv) :]
+        self.albedo = np.vstack([self.albedo, new[:, :3]])
+        self.rest = np.vstack([self.rest, new[:, 3:6]])
+        self.smooth = np.vstack([self.smooth, new[:, 6:]])  # a midpoint next to a crease has a flag below 1
         self.touched = np.concatenate([self.touched, np.zeros(len(lv) - len(gv), bool)])
         ldef, lgrp, lorig = self.face_defect[region], self.face_group[region], self.face_origin[region]
         self.remove_faces(region)
@@ -203,13 +211,17 @@ class Surface:
         self.face_origin = np.concatenate([self.face_origin, np.full(len(faces), -1)])
         self.touched = np.concatenate([self.touched, np.ones(len(vertices), bool)])
         self.albedo = np.vstack([self.albedo, np.broadcast_to(np.asarray(albedo, float), (len(vertices), 3))])
+        self.rest = np.vstack([self.rest, vertices])
+        self.smooth = np.vstack([self.smooth, np.zeros((len(vertices), 4))])
         self._normals = None
 
-    def label(self, faces: np.ndarray, weight: np.ndarray, threshold: float, defect_id: int) -> int:
-        """Give `defect_id` to the faces whose mean vertex weight reaches `threshold`."""
+    def label(self, faces: np.ndarray, weight: np.ndarray, threshold: float, defect_id: int, any_vertex: bool = False) -> int:
+        """Give `defect_id` to the faces whose mean vertex weight reaches `threshold` (with
+        `any_vertex`, whose largest one does: every face a dark line tints)."""
         if len(faces) == 0:
             return 0
-        w = weight[self.faces[faces]].mean(axis=1)
+        w = weight[self.faces[faces]]
+        w = w.max(axis=1) if any_vertex else w.mean(axis=1)
         chosen = faces[w >= threshold]
         self.face_defect[chosen] = defect_id
         return len(chosen)
@@ -229,6 +241,22 @@ class Surface:
         The renderer draws the first from its cached mesh and only re-shades the patch."""
         dirty = (self.face_origin < 0) | self.touched[self.faces].any(axis=1)
         return self.face_origin[~dirty], np.flatnonzero(dirty)
+
+
+def smooth_normals(mesh: trimesh.Trimesh, crease_deg: float = 35.0) -> np.ndarray:
+    """Per vertex, the sum of its faces' unit normals, normalised, and a flag 1: the normal VTK gives
+    the cached mesh there; all 0 where edges on which faces fold by more than `crease_deg` split the vertex (VTK
+    shades each side on its own there)."""
+    faces = np.asarray(mesh.faces, np.int64)
+    fn = np.asarray(mesh.face_normals, float)
+    n = np.zeros((len(mesh.vertices), 3))
+    np.add.at(n, faces, fn[:, None, :])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
+    creases = mesh.face_adjacency_edges[mesh.face_adjacency_angles > np.radians(crease_deg)]
+    n = np.hstack([n, np.ones((len(n), 1))])
+    # two sharp edges at a vertex cut its fan of faces apart: VTK splits it; one alone does not
+    n[np.bincount(creases.ravel(), minlength=len(n)) >= 2] = 0.0
+    return n
 
 
 def segments(where) -> tuple[np.ndarray, np.ndarray]:

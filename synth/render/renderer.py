@@ -80,15 +80,53 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
 def _patch(obj, combined: bool) -> pv.PolyData:
     """Polydata of the patch that defects edited: per-face label colours (host id and defect id
     when `combined`, else defect ids alone for a separate pass), per-vertex albedo multipliers;
-    normals split at sharp edges as for the cached meshes."""
+    normals split at sharp edges as for the cached meshes, shaded as the host was where the
+    defects only subdivided it (see `_host_normals`)."""
     g = obj.geometry
-    faces = np.hstack([np.full((len(g.faces), 1), 3), g.faces]).ravel()
-    pd = pv.PolyData(np.asarray(g.vertices, np.float64), faces)
     ids = obj.instance_id + (g.face_defect.astype(np.int64) << 16) if combined else g.face_defect
-    pd.cell_data["label_rgb"] = np.stack([(ids >> s) & 255 for s in (0, 8, 16)], axis=1).astype(np.uint8)
-    pd.point_data["albedo_mult"] = np.asarray(g.albedo, np.float32)
-    # patches keep the host's face orientation: no consistency pass needed
-    return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
+    labels = np.stack([(ids >> s) & 255 for s in (0, 8, 16)], axis=1).astype(np.uint8)
+    if g.smooth is None or g.moved is None or g.source is None:
+        pd = pv.PolyData(np.asarray(g.vertices, np.float64), np.hstack([np.full((len(g.faces), 1), 3), g.faces]).ravel())
+        pd.cell_data["label_rgb"] = labels
+        pd.point_data["albedo_mult"] = np.asarray(g.albedo, np.float32)
+        # patches keep the host's face orientation: no consistency pass needed
+        return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
+    return _host_normals(obj, labels)
+
+
+def _host_normals(obj, labels: np.ndarray) -> pv.PolyData:
+    """The patch with the normals the host had: computed together with the ring of host faces
+    around it (so its rim shades as the cached mesh does) and, at vertices the defects did not
+    move, the host's smooth normals interpolated (finer faces would show the patch faceted)."""
+    g = obj.geometry
+    host = load_mesh(obj.mesh_path, obj.units).mesh
+    n_host, n = len(host.vertices), len(g.vertices)
+    on_host = g.source < n_host
+    at = np.full(n_host, -1)
+    at[g.source[on_host]] = np.flatnonzero(on_host)
+    ring = g.host_faces[(at[host.faces[g.host_faces]] >= 0).any(axis=1)]
+    ring_faces = np.asarray(host.faces[ring])
+    extra = np.setdiff1d(np.unique(ring_faces), g.source[on_host])  # ring vertices not in the patch
+    at[extra] = n + np.arange(len(extra))
+    points = np.vstack([g.vertices, host.vertices[extra]])
+    faces = np.vstack([g.faces, at[ring_faces]])
+    pd = pv.PolyData(np.asarray(points, np.float64), np.hstack([np.full((len(faces), 1), 3), faces]).ravel())
+    pd.cell_data["label_rgb"] = np.vstack([labels, np.zeros((len(ring), 3), np.uint8)])
+    pd.point_data["albedo_mult"] = np.vstack([g.albedo, np.ones((len(extra), 3))]).astype(np.float32)
+    out = pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
+    src = np.asarray(out.point_data["pyvistaOriginalPointIds"])
+    mine = src < n
+    s = np.zeros((len(src), 4))
+    s[mine] = g.smooth[src[mine]]
+    smooth = s[:, :3] / np.maximum(np.linalg.norm(s[:, :3], axis=1), 1e-18)[:, None]
+    normals = out.point_data["Normals"]  # a view of the VTK array: edited in place
+    moved = np.ones(len(src), bool)
+    moved[mine] = g.moved[src[mine]]
+    # the flag is below 1 at midpoints that a crease vertex took part in: computed normals there
+    keep = ~moved & (s[:, 3] > 0.999) & (np.einsum("ij,ij->i", normals, smooth) > np.cos(np.radians(35.0)))
+    normals[keep] = smooth[keep]
+    out.GetPointData().GetNormals().Modified()
+    return out.remove_cells(np.arange(len(g.faces), len(faces)))
 
 
 def _with_uv(pd: pv.PolyData, tile: float) -> pv.PolyData:

@@ -62,6 +62,9 @@ def sample_defects(
                 faces=faces.reshape(-1, 3),
                 face_defect=surface.face_defect[patch],
                 albedo=surface.albedo[used],
+                smooth=surface.smooth[used],
+                moved=np.linalg.norm(surface.vertices[used] - surface.rest[used], axis=1) > 1e-9,
+                source=used,
             )
             owned = set(np.unique(surface.face_defect).tolist())  # a later defect may have removed one
             defects = [d for d in defects if d.host_instance_id != obj.instance_id or d.defect_id in owned]

@@ -41,6 +41,9 @@ class DefectGeometry:
     faces: np.ndarray
     face_defect: np.ndarray  # defect id per patch face, 0 = none
     albedo: np.ndarray  # per-vertex multiplier of the base colour
+    smooth: np.ndarray | None = None  # per vertex: the unedited surface's normal and a flag (1: usable)
+    moved: np.ndarray | None = None  # per vertex: a defect moved it
+    source: np.ndarray | None = None  # per vertex: its index in the host mesh (>= its vertex count: new)
 
 
 @dataclass
