@@ -219,7 +219,8 @@ class KeyLightsCfg(Model):
 
 
 class RigCfg(Model):
-    """A machine-vision light rig, made of point/spot lights placed around the camera or the parts."""
+    """A machine-vision light rig: broad sources (ring, coaxial, dome) light the frame as its
+    environment, lamps (dark field, bars) are spot lights around the parts, a back light is the support."""
 
     type: Literal["ring", "coaxial", "dome", "dark_field", "bar", "back"] = Field(
         description="ring: around the lens; coaxial: on the optical axis; dome: diffuse from a hemisphere; "
@@ -228,9 +229,9 @@ class RigCfg(Model):
     intensity: Annotated[NumDist, bounds(0)] = Field(dist(30.0), description="the rig's total intensity (shared by its lights)")
     color_temperature_k: Annotated[NumDist, bounds(1000, 40000)] = Field(dist(6000.0))
     radius: Annotated[NumDist, bounds(0.001)] = Field(
-        dist(0.06), description="metres: ring/dark-field radius, dome radius, bar distance"
+        dist(0.06), description="metres: ring/dark-field radius, bar distance"
     )
-    lights: int = Field(12, ge=1, le=64, description="point lights that make up a ring, dome or dark-field rig")
+    lights: int = Field(12, ge=1, le=64, description="spot lights that make up a dark-field ring")
     height: Annotated[NumDist, bounds(0)] = Field(dist(0.02), description="dark_field: metres above the parts' centre")
     bars: int = Field(2, ge=1, le=8, description="bar: how many bars, evenly around the parts")
     length: Annotated[NumDist, bounds(0.01)] = Field(dist(0.2), description="bar: length in metres")

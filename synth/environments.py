@@ -17,6 +17,8 @@ from .hdr import read_hdr
 from .textures import srgb_to_linear
 
 BUILTIN = ("studio_soft", "factory_hall", "overcast")
+ROOM = 0.004  # a dark inspection room around a rig, of the rig's radiance
+RIGS = ("rig_dome", "rig_coaxial", "rig_ring")  # rigs that are broad sources: maps, not lamps (see rig_map)
 
 
 def _directions(h: int, w: int) -> np.ndarray:
@@ -79,10 +81,34 @@ def overcast(h: int = 256, w: int = 512) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
+def rig_map(name: str, h: int = 256, w: int = 512) -> np.ndarray:
+    """A light rig that is one broad source, as a map of radiance 1 in a dark room (`ROOM`):
+    `rig_dome` a white hemisphere with the camera's port, a dark cap at the top; `rig_coaxial:A`
+    a disc of half-angle A degrees around the map's pole, turned to point back along the optical
+    axis (a beam splitter sends the light down the axis: flats that face the camera mirror it,
+    anything tilted mirrors the dark room); `rig_ring:A` a band A degrees from the pole, 2 degrees
+    wide (a ring light around the lens: a ring in every polished face). Rows as in the built-ins."""
+    kind, _, angle = name.partition(":")
+    off_pole = (np.arange(h) + 0.5) / h * 180.0  # degrees from the pole, per row
+    if kind == "rig_dome":
+        lit = (off_pole < 90.0) & (off_pole > 6.0)
+    elif kind == "rig_coaxial":
+        lit = off_pole < float(angle)
+    elif kind == "rig_ring":
+        lit = np.abs(off_pole - float(angle)) < 1.0
+    else:
+        raise SynthError(f"lighting.rig: no map for {name!r}")
+    img = np.full((h, w, 3), ROOM, np.float32)
+    img[lit] = 1.0
+    return img
+
+
 def environment_image(name: str) -> np.ndarray:
-    """(h, w, 3) float32 linear radiance for a built-in name or an image file path."""
+    """(h, w, 3) float32 linear radiance for a built-in name, a rig's map or an image file path."""
     if name in BUILTIN:
         return globals()[name]()
+    if name.startswith(RIGS):
+        return rig_map(name)
     path = Path(name)
     if not path.is_file():
         raise SynthError(f"lighting.environment: {name!r} is neither a built-in ({', '.join(BUILTIN)}) nor an existing file")

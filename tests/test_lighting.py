@@ -22,27 +22,57 @@ def rig_config(tmp_path, rig: dict):
 
 
 def test_rig_light_positions(tmp_path):
+    """Dark-field and bar rigs are lamps around the parts; ring, coaxial and dome rigs are broad
+    sources: the frame's environment, a ring or coaxial one turned back along the optical axis."""
     for rig in ("ring", "coaxial", "dome", "dark_field", "bar"):
         cfg = rig_config(tmp_path, {"type": rig, "radius": 0.05, "lights": 8, "height": 0.01, "bars": 2})
         scene = sample_scene(cfg, 0)
         w2c = scene.camera.world_to_camera
-        eye = -w2c[:3, :3].T @ w2c[:3, 3]
-        pos = np.array([lt.position for lt in scene.lights])
-        assert np.isclose(sum(lt.intensity for lt in scene.lights), 30.0)
-        if rig == "ring":  # a circle of radius r around the optical axis, in the lens plane
-            rel = (pos - eye) @ w2c[:3, :3].T
-            assert len(pos) == 8 and np.allclose(np.hypot(rel[:, 0], rel[:, 1]), 0.05) and np.allclose(rel[:, 2], 0)
-        elif rig == "coaxial":
-            assert len(pos) == 1 and np.allclose(pos[0], eye)
-        else:
-            focal = np.array([lt.focal_point for lt in scene.lights])
-            centre = focal.mean(axis=0) if rig != "bar" else None
+        pos = np.array([lt.position for lt in scene.lights]).reshape(-1, 3)
+        env = scene.environment
+        if rig in ("ring", "coaxial", "dome"):
+            assert scene.lights == [] and env.name.startswith(f"rig_{rig}")
             if rig == "dome":
-                assert np.allclose(np.linalg.norm(pos - centre, axis=1), 0.05) and (pos[:, 2] > centre[2]).all()
-            if rig == "dark_field":  # low: grazing light
-                assert np.allclose(pos[:, 2] - focal[:, 2], 0.01 * 0.8) and len(pos) == 8
-            if rig == "bar":
-                assert len(pos) == 8 and sum(lt.shadow for lt in scene.lights) == 2
+                assert env.up is None
+            else:  # the map's pole points from the parts back at the lens
+                assert np.allclose(env.up, -w2c[2, :3]) and np.allclose(env.right, w2c[0, :3])
+            continue
+        assert np.isclose(sum(lt.intensity for lt in scene.lights), 30.0)
+        focal = np.array([lt.focal_point for lt in scene.lights])
+        if rig == "dark_field":  # low: grazing light
+            assert np.allclose(pos[:, 2] - focal[:, 2], 0.01 * 0.8) and len(pos) == 8
+        if rig == "bar":
+            assert len(pos) == 8 and sum(lt.shadow for lt in scene.lights) == 2
+
+
+def plate_profile(tmp_path, renderer, rig: str) -> np.ndarray:
+    """Mean grey of a polished stainless plate seen straight down, in rings of 4 px around the
+    image centre (where the optical axis meets it)."""
+    import trimesh
+
+    trimesh.creation.box((120, 120, 2)).export(tmp_path / "plate.stl")
+    raw = yaml.safe_load(small_config(tmp_path).read_text())
+    raw["parts"] = [{"mesh": str(tmp_path / "plate.stl"), "category": "plate", "units": "mm", "material": "stainless"}]
+    raw["scene"] = {"parts_per_image": 1, "region": [0.001, 0.001], "support": {"material": "grey_mat"}}
+    raw["camera"] = {"distance": 0.3, "elevation_deg": 90, "roll_deg": 0, "fov_deg": 40}
+    raw["lighting"] = {"key_lights": {"count": 0}, "rig": {"type": rig, "radius": 0.06}}
+    path = tmp_path / "plate.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    frame = renderer.render(sample_scene(load_config(path), 0))
+    grey = frame.rgb.astype(float).mean(axis=2)
+    h, w = grey.shape
+    y, x = np.mgrid[:h, :w]
+    rings = (np.hypot(x - (w - 1) / 2, y - (h - 1) / 2) // 4).astype(int)
+    return np.array([grey[(rings == k) & (frame.instance_ids > 0)].mean() for k in range(20)])
+
+
+def test_broad_rigs_mirror_in_a_polished_plate_as_real_ones_do(tmp_path, renderer):
+    """A coaxial light makes a flat facing the camera glow brightest on the axis; a ring light shows
+    as a brighter ring around a darker middle; a dome shows its camera port, a dark middle."""
+    coaxial, ring, dome = (plate_profile(tmp_path, renderer, r) for r in ("coaxial", "ring", "dome"))
+    assert coaxial[0] >= coaxial.max() - 2 and coaxial[0] > 240, np.round(coaxial)
+    assert ring.max() - ring[0] >= 10 and ring.argmax() >= 5, np.round(ring)
+    assert dome.max() - dome[0] >= 30, np.round(dome)
 
 
 @pytest.fixture(scope="module")

@@ -609,8 +609,14 @@ class Renderer:
     def _set_cameras(self, scene: Scene, normals: bool) -> tuple[float, float]:
         """Environment orientation, exposure and the same camera in every window; returns (near, far)."""
         ren = self._current
-        rot = np.radians(scene.environment.rotation_deg)
-        ren.SetEnvironmentRight(float(np.cos(rot)), float(np.sin(rot)), 0.0)
+        env_ = scene.environment
+        if env_.up is not None and env_.right is not None:  # a rig's map, turned with the camera
+            ren.SetEnvironmentUp(*env_.up)
+            ren.SetEnvironmentRight(*env_.right)
+        else:
+            rot = np.radians(env_.rotation_deg)
+            ren.SetEnvironmentUp(0.0, 0.0, 1.0)
+            ren.SetEnvironmentRight(float(np.cos(rot)), float(np.sin(rot)), 0.0)
         env = scene.environment.name
         ren.SetPass(self._render_pass(env))
         if env in self._tone:
@@ -763,7 +769,7 @@ class Renderer:
         centre = (corners.min(axis=0) + corners.max(axis=0)) / 2
         radius = float(np.linalg.norm(corners - centre, axis=1).max()) * 1.05
         blocked = np.zeros(len(points))
-        shares = sh.light_shares(scene, points, white_radiance(scene.environment.name))
+        shares = sh.light_shares(scene, points, white_radiance(scene.environment.name) * scene.environment.sky)
         for light, share in zip(scene.lights, shares, strict=True):
             if not light.shadow:
                 continue

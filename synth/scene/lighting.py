@@ -44,16 +44,12 @@ def sample_lights(cfg: LightingCfg, target: np.ndarray, rng: np.random.Generator
     return lights
 
 
-def rig_lights(rig: RigCfg, camera: Camera, target: np.ndarray, rng: np.random.Generator) -> list[Light]:
-    """The lights of a machine-vision rig. Ring and coaxial lights sit at the lens and look where
-    the camera looks; dome, dark-field and bar lights are placed around the parts' centre."""
-    r2c = camera.world_to_camera[:3, :3]
-    eye = -r2c.T @ camera.world_to_camera[:3, 3]
-    right, down, forward = r2c  # camera axes in world coordinates
+def rig_lights(rig: RigCfg, target: np.ndarray, rng: np.random.Generator) -> list[Light]:
+    """The lamps of a dark-field or bar rig, placed around the parts' centre (ring, coaxial and
+    dome rigs are broad sources: see rig_environment; a back light is the support itself)."""
     total = float(rig.intensity.sample(rng))
     color = kelvin_to_rgb(float(rig.color_temperature_k.sample(rng)))
     radius = float(rig.radius.sample(rng))
-    aim = eye + forward * float(np.linalg.norm(target - eye))  # the point the camera looks at
 
     def light(pos, focal, n, kind="spot", cone=60.0, shadow=False) -> Light:
         p, f = (float(pos[0]), float(pos[1]), float(pos[2])), (float(focal[0]), float(focal[1]), float(focal[2]))
@@ -61,15 +57,6 @@ def rig_lights(rig: RigCfg, camera: Camera, target: np.ndarray, rng: np.random.G
 
     n = rig.lights
     ring = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    if rig.type == "ring":
-        return [light(eye + radius * (np.cos(a) * right + np.sin(a) * down), aim, n) for a in ring]
-    if rig.type == "coaxial":  # through a beam splitter: light leaves along the optical axis
-        return [light(eye, aim, 1, cone=30.0)]
-    if rig.type == "dome":  # a hemisphere of lights: diffuse, almost shadowless
-        golden = np.pi * (3 - np.sqrt(5))
-        z = 1 - (np.arange(n) + 0.5) / n  # evenly over the upper hemisphere
-        pts = np.c_[np.sqrt(1 - z**2) * np.cos(golden * np.arange(n)), np.sqrt(1 - z**2) * np.sin(golden * np.arange(n)), z]
-        return [light(target + radius * p, target, n, kind="point", cone=90.0) for p in pts]
     if rig.type == "dark_field":  # grazing light: flat faces stay dark, edges and scratches light up
         h = float(rig.height.sample(rng))
         return [light(target + [radius * np.cos(a), radius * np.sin(a), h], target + [0, 0, h * 0.2], n) for a in ring]
@@ -86,6 +73,34 @@ def rig_lights(rig: RigCfg, camera: Camera, target: np.ndarray, rng: np.random.G
     return []  # back: the support itself is the light (a lit panel), see the renderer
 
 
+BROAD_RIGS = ("ring", "coaxial", "dome")  # lit by their environment, not by lamps (see rig_environment)
+COAXIAL_DEG = 8.0  # half-angle of a coaxial light's beam splitter seen from the parts
+
+
+def rig_environment(rig: RigCfg, camera: Camera, target: np.ndarray, env: Environment, rng: np.random.Generator) -> None:
+    """Ring, coaxial and dome rigs are broad sources, so they light the frame as its environment
+    (`environments.rig_map`) in a dark room: mirrored whole by polished faces as real ones are,
+    no point highlights. A ring and a coaxial light turn with the camera (the map's pole back along
+    the optical axis); the rig's intensity sets the map's radiance (a white card under it reads
+    intensity / pi, as under lamps of that intensity overhead), in whole stops so few maps are made."""
+    r2c = camera.world_to_camera[:3, :3]
+    eye = -r2c.T @ camera.world_to_camera[:3, 3]
+    total = float(rig.intensity.sample(rng))
+    radius = float(rig.radius.sample(rng))
+    if rig.type == "dome":
+        env.name = "rig_dome"
+    elif rig.type == "coaxial":
+        env.name = f"rig_coaxial:{COAXIAL_DEG:g}"
+    else:
+        angle = np.degrees(np.arctan2(radius, float(np.linalg.norm(target - eye))))
+        env.name = f"rig_ring:{round(angle * 2) / 2:g}"
+    if rig.type != "dome":
+        env.up = tuple(float(v) for v in -r2c[2])  # type: ignore[assignment]
+        env.right = tuple(float(v) for v in r2c[0])  # type: ignore[assignment]
+    want = max(total, 1e-6) / np.pi
+    env.sky = float(2.0 ** round(np.log2(want / white_radiance(env.name))))
+
+
 def sample_environment(cfg: LightingCfg, rng: np.random.Generator) -> Environment:
     return Environment(
         name=str(cfg.environment.sample(rng)),
@@ -97,7 +112,7 @@ def sample_environment(cfg: LightingCfg, rng: np.random.Generator) -> Environmen
 def white_card(env: Environment, lights: list[Light]) -> float:
     """Radiance of a white Lambertian card on the table: the environment's share plus each key
     light's (a Lambertian surface gets I cos(theta) / pi from a light of intensity I)."""
-    white = white_radiance(env.name)
+    white = white_radiance(env.name) * env.sky
     for light in lights:
         d = np.asarray(light.position) - np.asarray(light.focal_point)
         cos = max(0.0, float(d[2] / np.linalg.norm(d)))

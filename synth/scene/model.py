@@ -94,6 +94,8 @@ class Environment:
     exposure: float
     floor: float | None = None  # grey radiance below the horizon (the lit support), or None: the map's own ground
     sky: float = 1.0  # scale of the map above the horizon (a dimmed room for a back light)
+    up: tuple[float, float, float] | None = None  # where the map's pole points (a rig at the lens: back
+    right: tuple[float, float, float] | None = None  # along the optical axis), else Z up and rotation_deg
 
 
 @dataclass

@@ -17,7 +17,7 @@ from ..textures import PART_TEXTURES, TILE_M, background_images
 from .bin import Pile
 from .camera import sample_camera
 from .defects import sample_defects
-from .lighting import floor_radiance, metered_exposure, rig_lights, sample_environment, sample_lights
+from .lighting import BROAD_RIGS, floor_radiance, metered_exposure, rig_environment, rig_lights, sample_environment, sample_lights
 from .materials import sample_material
 from .model import Material, Scene, SceneObject, Support
 from .optics import exposure_rng, optics_rng, sample_jpeg_quality, sample_metering, sample_optics, sample_sensor
@@ -187,11 +187,14 @@ def sample_scene(cfg: Config, frame_index: int, seed: int | None = None) -> Scen
         centre = _group_point(objects, cfg.camera.look_at_group, rng, centre)
     camera = sample_camera(cfg.camera, cfg.image, centre, rng)
     lights = sample_lights(cfg.lighting, centre, rng)
-    if cfg.lighting.rig is not None:
-        lights += rig_lights(cfg.lighting.rig, camera, centre, rng)
+    rig = cfg.lighting.rig
+    if rig is not None and rig.type not in BROAD_RIGS:
+        lights += rig_lights(rig, centre, rng)
     env = sample_environment(cfg.lighting, rng)
     if env.name not in BUILTIN:
         env.name = str(cfg.resolve_path(env.name))
+    if rig is not None and rig.type in BROAD_RIGS:  # the rig's own room replaces the environment
+        rig_environment(rig, camera, centre, env, rng)
     meter, metering, bias = sample_metering(cfg.lighting, exposure_rng(seed, frame_index))
     back_lit = cfg.lighting.rig is not None and cfg.lighting.rig.type == "back"
     if back_lit:  # a dark room, six stops under the panel; exposed for the panel (radiance 1)

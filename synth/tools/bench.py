@@ -49,7 +49,7 @@ FEATURES: dict[str, dict] = {  # realism features, each timed end to end against
     "amodal masks": {"annotations": {"amodal": True}},
     "depth PNG": {"outputs": {"depth": True}},
     "ring light (12 lights)": {"lighting": {"rig": {"type": "ring"}}},
-    "dome light (12 lights)": {"lighting": {"rig": {"type": "dome"}}},
+    "dome light": {"lighting": {"rig": {"type": "dome"}}},
     "average metering": {"lighting": {"auto_exposure": "average"}},
     "physics (pybullet)": {"scene": {"physics": {"enabled": True}}},
 }
