@@ -48,7 +48,7 @@ FEATURES: dict[str, dict] = {  # realism features, each timed end to end against
     "monochrome": {"sensor": {"monochrome": True}},
     "amodal masks": {"annotations": {"amodal": True}},
     "depth PNG": {"outputs": {"depth": True}},
-    "ring light (12 lights)": {"lighting": {"rig": {"type": "ring"}}},
+    "ring light": {"lighting": {"rig": {"type": "ring"}}},
     "dome light": {"lighting": {"rig": {"type": "dome"}}},
     "average metering": {"lighting": {"auto_exposure": "average"}},
     "physics (pybullet)": {"scene": {"physics": {"enabled": True}}},
