@@ -246,12 +246,15 @@ def test_undercut_runs_along_the_toe_of_the_bead():
     assert seen >= 4
 
 
-@pytest.mark.parametrize("kind", ["crack", "scratch", "stain", "spatter", "undercut"])
+@pytest.mark.parametrize(
+    "kind",
+    ["burn_through", "crack", "dent", "pit", "porosity", "scratch", "spatter", "stain", "undercut", "weld_porosity"],
+)
 def test_what_changes_in_the_image_is_inside_the_mask(kind, renderer):
     """The converse of visible: of the pixels a defect clearly changes (by 8 grey levels or more,
     against the same frame without it), at least 60% lie in its mask or on the pixel ring around
-    it, in each of the first three frames that show one (a crack's mask once covered a third of
-    its dark line)."""
+    it, in each of the first three frames where it changes 10 or more (a crack's mask once covered
+    a third of its dark line; a pit's lip and a burn-through's tint of the wall beyond fell outside)."""
     from scipy import ndimage
 
     cfg = config_from_dict(kind_config(kind))
@@ -269,7 +272,9 @@ def test_what_changes_in_the_image_is_inside_the_mask(kind, renderer):
         scene.defects = []
         plain = renderer.render(scene)
         changed = np.abs(with_defect.rgb.astype(float) - plain.rgb.astype(float)).mean(axis=2) >= 8
-        inside = (changed & ndimage.binary_dilation(mask)).sum() / max(changed.sum(), 1)
+        if changed.sum() < 10:
+            continue
+        inside = (changed & ndimage.binary_dilation(mask)).sum() / changed.sum()
         assert inside >= 0.6, (kind, frame, inside, changed.sum(), mask.sum())
         checked += 1
         if checked == 3:

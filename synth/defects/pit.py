@@ -36,9 +36,13 @@ class BurnThroughSpec(DefectSpec):
 def carve_pits(
     s: Surface, centres: list[np.ndarray], normal: np.ndarray, radii: list[float], depths: list[float], darkness: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical-cap cavities with a slight raised lip; returns (patch faces, weight per vertex)."""
+    """Spherical-cap cavities with a slight raised lip, shaded darker with depth (down to 0.4 x
+    `darkness` at the bottom); returns (patch faces, weight per vertex)."""
     faces = s.refine_near(np.array(centres), 1.6 * max(radii), min(radii) / 6, normal)
     idx = np.unique(s.faces[faces])
+    outside = np.ones(len(s.faces), bool)
+    outside[faces] = False
+    held = np.isin(idx, s.faces[outside])  # shared with faces beyond the patch (a wall round a corner): they stay
     weight = np.zeros(len(s.vertices))
     for c, a, d in zip(centres, radii, depths, strict=True):
         rel = s.vertices[idx] - c
@@ -46,9 +50,14 @@ def carve_pits(
         inside = r < 1
         hole = np.where(inside, d * np.sqrt(np.clip(1 - r**2, 0, 1)), 0.0)
         lip = np.where((r >= 1) & (r < 1.4), -0.08 * d * np.sin((r - 1) / 0.4 * np.pi), 0.0)
-        s.vertices[idx] -= np.outer(hole + lip, normal)
-        weight[idx] = np.maximum(weight[idx], np.where(inside, np.sqrt(np.clip(1 - r**2, 0, 1)), 0.0))
-        s.albedo[idx[inside]] *= darkness
+        s.vertices[idx] -= np.outer(np.where(held, 0.0, hole + lip), normal)
+        rim = np.where((r >= 1) & (r < 1.4), 0.5, 0.0)  # the raised lip belongs to the pit: it shows
+        weight[idx] = np.maximum(weight[idx], np.where(inside, np.maximum(np.sqrt(np.clip(1 - r**2, 0, 1)), 0.5), rim))
+        # the deeper, the less of the room a point sees: darkest at the bottom, the rim still lit,
+        # so a cavity does not mirror the room like a ball bearing would
+        dark = inside & ~held  # a vertex held for a wall beyond would tint that whole wall's face
+        sunk = np.sqrt(np.clip(1 - r[dark] ** 2, 0, 1))
+        s.albedo[idx[dark]] *= (1 - (1 - 0.4 * darkness) * sunk**0.7)[:, None]
     return faces, weight
 
 
