@@ -228,9 +228,7 @@ class RigCfg(Model):
     )
     intensity: Annotated[NumDist, bounds(0)] = Field(dist(30.0), description="the rig's total intensity (shared by its lights)")
     color_temperature_k: Annotated[NumDist, bounds(1000, 40000)] = Field(dist(6000.0))
-    radius: Annotated[NumDist, bounds(0.001)] = Field(
-        dist(0.06), description="metres: ring/dark-field radius, bar distance"
-    )
+    radius: Annotated[NumDist, bounds(0.001)] = Field(dist(0.06), description="metres: ring/dark-field radius, bar distance")
     lights: int = Field(12, ge=1, le=64, description="spot lights that make up a dark-field ring")
     height: Annotated[NumDist, bounds(0)] = Field(dist(0.02), description="dark_field: metres above the parts' centre")
     bars: int = Field(2, ge=1, le=8, description="bar: how many bars, evenly around the parts")
