@@ -248,7 +248,7 @@ def test_undercut_runs_along_the_toe_of_the_bead():
 
 @pytest.mark.parametrize(
     "kind",
-    ["burn_through", "crack", "dent", "pit", "porosity", "scratch", "spatter", "stain", "undercut", "weld_porosity"],
+    ["burn_through", "crack", "dent", "pit", "porosity", "scratch", "seam_gap", "spatter", "stain", "undercut", "weld_porosity"],
 )
 def test_what_changes_in_the_image_is_inside_the_mask(kind, renderer):
     """The converse of visible: of the pixels a defect clearly changes (by 8 grey levels or more,

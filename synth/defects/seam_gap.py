@@ -28,20 +28,28 @@ def seam_gap(s: Surface, p: SeamGapSpec, defect_id: int, rng: np.random.Generato
     if len(bead) == 0:
         return None
     radius = float(np.percentile(np.linalg.norm(np.cross(bead - c, axis), axis=1), 90)) + 2e-4
+    reach = 1.5 * radius  # the bead's footprint around the seam line: what goes, what shows, where it stops
     # the base metal under that stretch of bead becomes visible: refine it so the label is tight
-    under = np.setdiff1d(s.refine_near(c, length / 2 + radius, radius / 5), s.group_faces(p.surfaces))
+    under = np.setdiff1d(s.refine_near(c, length / 2 + reach, radius / 5), s.group_faces(p.surfaces))
     cen = s.vertices[s.faces[under]].mean(axis=1)
     along = (cen - c) @ axis
     across = np.linalg.norm(np.cross(cen - c, axis), axis=1)
     beside = np.abs(s.face_normals[under] @ axis) < 0.5  # the metal a bead lies on runs along it
-    exposed = under[(np.abs(along) < length / 2) & (across < radius) & beside]
+    exposed = under[(np.abs(along) < length / 2) & (across < reach) & beside]
     # remove the bead's faces in the gap
     seam = s.group_faces(p.surfaces)
     cs = s.vertices[s.faces[seam]].mean(axis=1)
-    gone = seam[(np.abs((cs - c) @ axis) < length / 2) & (np.linalg.norm(np.cross(cs - c, axis), axis=1) < 3 * radius)]
+    gone = seam[(np.abs((cs - c) @ axis) < length / 2) & (np.linalg.norm(np.cross(cs - c, axis), axis=1) < reach)]
     if len(gone) == 0 or len(exposed) == 0:
         return None
     new_index = s.remove_faces(gone)
     s.face_defect[new_index[exposed]] = defect_id
+    # the bead stops on both sides of the gap: its open ends belong to the defect too
+    seam = s.group_faces(p.surfaces)
+    cs = s.vertices[s.faces[seam]].mean(axis=1)
+    near = np.linalg.norm(np.cross(cs - c, axis), axis=1) < reach  # this bead, not one crossing the plane
+    ends = seam[(np.abs(np.abs((cs - c) @ axis) - length / 2) < radius / 2) & near]
+    s.face_defect[ends] = defect_id
+    s.touched[np.unique(s.faces[ends])] = True
     s.albedo[np.unique(s.faces[new_index[exposed]])] *= 0.55  # the unfused, oxidised root
     return rounded({"length_mm": length * 1e3})
