@@ -196,6 +196,36 @@ def test_refinement_is_local_fine_and_conforming():
     assert (count[~on_border] == 2).all() and (count[on_border] == 1).all()
 
 
+@pytest.mark.parametrize("kind", ["weld_crack", "crack"])
+def test_subdividing_alone_changes_no_pixel(kind, renderer):
+    """A patch that is only subdivided (nothing moved or tinted) renders as the host did: on the
+    rippled weld bead, whose creases split its vertices, refined faces once changed the
+    reflections by up to 114 grey levels. Now no pixel by more than 12, at most 20 by 4 or more;
+    on the flange's flat faces too."""
+    from synth.assets import load_mesh
+    from synth.defects.surface import Surface
+    from synth.scene.defects import edited_geometry
+
+    cfg = config_from_dict(kind_config(kind))
+    scene = sample_scene(cfg, 2)  # a frame whose defect shows: refine where it was
+    obj = scene.objects[0]
+    plain = (obj.geometry, scene.defects)
+    obj.geometry, scene.defects = None, []
+    before = renderer.render(scene).rgb.astype(float)
+    loaded = load_mesh(obj.mesh_path, obj.units)
+    s = Surface.from_mesh(loaded.mesh, loaded.face_groups)
+    g = plain[0]
+    centre = g.vertices[g.faces[g.face_defect > 0]].reshape(-1, 3).mean(axis=0)  # where the defect was: in view
+    where = s.group_faces("weld_seam") if kind == "weld_crack" else None
+    patch = s.refine_near(centre, 0.004, 0.0002, among=where)
+    s.face_defect[patch] = plain[1][0].defect_id  # labels only: the patch shows in the defect map
+    obj.geometry, scene.defects = edited_geometry(s), plain[1]
+    after = renderer.render(scene)
+    assert (after.defect_ids > 0).sum() > 100
+    diff = np.abs(after.rgb.astype(float) - before).mean(axis=2)
+    assert diff.max() <= 12 and (diff >= 4).sum() <= 20, (diff.max(), (diff >= 4).sum())
+
+
 def test_semantic_masks_agree_with_the_annotations(tmp_path):
     """outputs.semantic: each pixel holds the category of the annotated part there, or of the
     annotated defect on top of it, and nothing else."""

@@ -93,9 +93,10 @@ def cut_groove(
         w = np.where(x < 1, 1 - x**2, 0.0)
         s.vertices[idx] -= vn * (w * depth * (weight[idx] < w))[:, None]
         weight[idx] = np.maximum(weight[idx], w)
-    s.albedo[weight > 0.3] *= darkness
+    crack = darkness < 0.5
+    s.albedo[weight > (1e-6 if crack else 0.3)] *= darkness  # a crack is dark across its whole width
     # a crack darkens and tilts every face one of its vertices is on: all of them show
-    return s.label(faces, weight, 1e-6 if darkness < 0.5 else 0.35, defect_id, any_vertex=darkness < 0.5)
+    return s.label(faces, weight, 1e-6 if crack else 0.35, defect_id, any_vertex=crack)
 
 
 @register("scratch", ScratchSpec)

@@ -23,11 +23,11 @@ class Surface:
     face_defect: np.ndarray  # (m,) int32, defect id owning the face, 0 = none
     face_group: np.ndarray  # (m,) int32 index into `groups`, -1 = none
     face_origin: np.ndarray  # (m,) index of the host mesh face it is (or was cut from: -1)
+    face_host: np.ndarray  # (m,) index of the host mesh face it lies in, cut or not (-1: new material)
     touched: np.ndarray  # (n,) vertices a defect may have moved or tinted
     groups: list[str]
     albedo: np.ndarray  # (n, 3) multiplier of the base colour
     rest: np.ndarray  # (n, 3) where each vertex lay before any defect moved it
-    smooth: np.ndarray  # (n, 4) the unedited surface's shading normal there and 1 (all 0: on a crease, new material)
     min_edge: float = 0.0  # no refinement finer than this (a pixel where the camera sees it)
     viewpoint: np.ndarray | None = None  # camera position in mesh coordinates: place defects in view
     view: tuple[np.ndarray, int, int] | None = None  # (3x4 projection in mesh coordinates, width, height)
@@ -47,11 +47,11 @@ class Surface:
             face_defect=np.zeros(len(mesh.faces), np.int32),
             face_group=fg,
             face_origin=np.arange(len(mesh.faces)),
+            face_host=np.arange(len(mesh.faces)),
             touched=np.zeros(len(mesh.vertices), bool),
             groups=groups,
             albedo=np.ones((len(mesh.vertices), 3)),
             rest=np.asarray(mesh.vertices, float).copy(),
-            smooth=smooth_normals(mesh),
             host=mesh,
         )
 
@@ -158,7 +158,7 @@ class Surface:
         if len(region) == 0:
             return region
         gv, lf = np.unique(self.faces[region], return_inverse=True)
-        carried = np.hstack([self.albedo[gv], self.rest[gv], self.smooth[gv]])  # interpolated at new vertices
+        carried = np.hstack([self.albedo[gv], self.rest[gv]])  # interpolated at new vertices
         lv, lcar, lf, parent, was_split, near = refine(
             self.vertices[gv], carried, lf.reshape(-1, 3), a, b, radius, max_edge, *_facing(normal), budget
         )
@@ -169,15 +169,20 @@ class Surface:
         new = lcar[len(gv) :]
         self.albedo = np.vstack([self.albedo, new[:, :3]])
         self.rest = np.vstack([self.rest, new[:, 3:6]])
-        self.smooth = np.vstack([self.smooth, new[:, 6:]])  # a midpoint next to a crease has a flag below 1
         self.touched = np.concatenate([self.touched, np.zeros(len(lv) - len(gv), bool)])
-        ldef, lgrp, lorig = self.face_defect[region], self.face_group[region], self.face_origin[region]
+        ldef, lgrp, lorig, lhost = (
+            self.face_defect[region],
+            self.face_group[region],
+            self.face_origin[region],
+            self.face_host[region],
+        )
         self.remove_faces(region)
         start = len(self.faces)
         self.faces = np.vstack([self.faces, index[lf]])
         self.face_defect = np.concatenate([self.face_defect, ldef[parent]])
         self.face_group = np.concatenate([self.face_group, lgrp[parent]])
         self.face_origin = np.concatenate([self.face_origin, np.where(was_split, -1, lorig[parent])])
+        self.face_host = np.concatenate([self.face_host, lhost[parent]])
         self._normals = None
         patch = start + np.flatnonzero(near)
         self.touched[np.unique(self.faces[patch])] = True  # everything a defect edits lies in its patch
@@ -209,10 +214,10 @@ class Surface:
         self.face_defect = np.concatenate([self.face_defect, np.full(len(faces), defect_id, np.int32)])
         self.face_group = np.concatenate([self.face_group, np.full(len(faces), -1, np.int32)])
         self.face_origin = np.concatenate([self.face_origin, np.full(len(faces), -1)])
+        self.face_host = np.concatenate([self.face_host, np.full(len(faces), -1)])
         self.touched = np.concatenate([self.touched, np.ones(len(vertices), bool)])
         self.albedo = np.vstack([self.albedo, np.broadcast_to(np.asarray(albedo, float), (len(vertices), 3))])
         self.rest = np.vstack([self.rest, vertices])
-        self.smooth = np.vstack([self.smooth, np.zeros((len(vertices), 4))])
         self._normals = None
 
     def label(self, faces: np.ndarray, weight: np.ndarray, threshold: float, defect_id: int, any_vertex: bool = False) -> int:
@@ -232,7 +237,7 @@ class Surface:
         keep[faces] = False
         new_index = np.where(keep, np.cumsum(keep) - 1, -1)
         self.faces, self.face_defect = self.faces[keep], self.face_defect[keep]
-        self.face_group, self.face_origin = self.face_group[keep], self.face_origin[keep]
+        self.face_group, self.face_origin, self.face_host = self.face_group[keep], self.face_origin[keep], self.face_host[keep]
         self._normals = None
         return new_index
 
@@ -241,22 +246,6 @@ class Surface:
         The renderer draws the first from its cached mesh and only re-shades the patch."""
         dirty = (self.face_origin < 0) | self.touched[self.faces].any(axis=1)
         return self.face_origin[~dirty], np.flatnonzero(dirty)
-
-
-def smooth_normals(mesh: trimesh.Trimesh, crease_deg: float = 35.0) -> np.ndarray:
-    """Per vertex, the sum of its faces' unit normals, normalised, and a flag 1: the normal VTK gives
-    the cached mesh there; all 0 where edges on which faces fold by more than `crease_deg` split the vertex (VTK
-    shades each side on its own there)."""
-    faces = np.asarray(mesh.faces, np.int64)
-    fn = np.asarray(mesh.face_normals, float)
-    n = np.zeros((len(mesh.vertices), 3))
-    np.add.at(n, faces, fn[:, None, :])
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
-    creases = mesh.face_adjacency_edges[mesh.face_adjacency_angles > np.radians(crease_deg)]
-    n = np.hstack([n, np.ones((len(n), 1))])
-    # two sharp edges at a vertex cut its fan of faces apart: VTK splits it; one alone does not
-    n[np.bincount(creases.ravel(), minlength=len(n)) >= 2] = 0.0
-    return n
 
 
 def segments(where) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
+from trimesh.triangles import points_to_barycentric
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkFiltersCore import vtkPolyDataTangents
 from vtkmodules.vtkRenderingCore import vtkActor, vtkLight, vtkPolyDataMapper, vtkRenderer, vtkTexture
@@ -77,27 +78,30 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
 
 
-def _patch(obj, combined: bool) -> pv.PolyData:
+def _patch(obj, combined: bool, corners: np.ndarray) -> pv.PolyData:
     """Polydata of the patch that defects edited: per-face label colours (host id and defect id
-    when `combined`, else defect ids alone for a separate pass), per-vertex albedo multipliers;
-    normals split at sharp edges as for the cached meshes, shaded as the host was where the
-    defects only subdivided it (see `_host_normals`)."""
+    when `combined`, else defect ids alone for a separate pass), per-vertex albedo multipliers and
+    the normals of `_corner_normals`. Each face has its own three points, so a corner takes the
+    normal of the side of a crease it lies on, as in the cached mesh."""
     g = obj.geometry
     ids = obj.instance_id + (g.face_defect.astype(np.int64) << 16) if combined else g.face_defect
     labels = np.stack([(ids >> s) & 255 for s in (0, 8, 16)], axis=1).astype(np.uint8)
-    if g.smooth is None or g.moved is None or g.source is None:
-        pd = pv.PolyData(np.asarray(g.vertices, np.float64), np.hstack([np.full((len(g.faces), 1), 3), g.faces]).ravel())
-        pd.cell_data["label_rgb"] = labels
-        pd.point_data["albedo_mult"] = np.asarray(g.albedo, np.float32)
-        # patches keep the host's face orientation: no consistency pass needed
-        return pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
-    return _host_normals(obj, labels)
+    f = len(g.faces)
+    cells = np.hstack([np.full((f, 1), 3), np.arange(3 * f).reshape(f, 3)]).ravel()
+    pd = pv.PolyData(np.asarray(g.vertices[g.faces].reshape(-1, 3), np.float64), cells)
+    pd.cell_data["label_rgb"] = labels
+    pd.point_data["albedo_mult"] = np.asarray(g.albedo[g.faces].reshape(-1, 3), np.float32)
+    pd.point_data["Normals"] = _corner_normals(obj, corners).reshape(-1, 3).astype(np.float32)
+    pd.point_data.active_normals_name = "Normals"
+    return pd
 
 
-def _host_normals(obj, labels: np.ndarray) -> pv.PolyData:
-    """The patch with the normals the host had: computed together with the ring of host faces
-    around it (so its rim shades as the cached mesh does) and, at vertices the defects did not
-    move, the host's smooth normals interpolated (finer faces would show the patch faceted)."""
+def _corner_normals(obj, corners: np.ndarray) -> np.ndarray:
+    """(faces, 3, 3) shading normal per patch face corner. Where the defects left the surface in
+    place, the host's own corner normals (`corners`, per host face) interpolated at the corner's
+    place on its host face: what the cached mesh shows there, so subdividing changes no pixel,
+    creases and all. Where they moved it or added material, computed with the ring of host faces
+    around the patch, so the rim shades as the cached mesh does."""
     g = obj.geometry
     host = load_mesh(obj.mesh_path, obj.units).mesh
     n_host, n = len(host.vertices), len(g.vertices)
@@ -111,22 +115,15 @@ def _host_normals(obj, labels: np.ndarray) -> pv.PolyData:
     points = np.vstack([g.vertices, host.vertices[extra]])
     faces = np.vstack([g.faces, at[ring_faces]])
     pd = pv.PolyData(np.asarray(points, np.float64), np.hstack([np.full((len(faces), 1), 3), faces]).ravel())
-    pd.cell_data["label_rgb"] = np.vstack([labels, np.zeros((len(ring), 3), np.uint8)])
-    pd.point_data["albedo_mult"] = np.vstack([g.albedo, np.ones((len(extra), 3))]).astype(np.float32)
     out = pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False, consistent_normals=False)
-    src = np.asarray(out.point_data["pyvistaOriginalPointIds"])
-    mine = src < n
-    s = np.zeros((len(src), 4))
-    s[mine] = g.smooth[src[mine]]
-    smooth = s[:, :3] / np.maximum(np.linalg.norm(s[:, :3], axis=1), 1e-18)[:, None]
-    normals = out.point_data["Normals"]  # a view of the VTK array: edited in place
-    moved = np.ones(len(src), bool)
-    moved[mine] = g.moved[src[mine]]
-    # the flag is below 1 at midpoints that a crease vertex took part in: computed normals there
-    keep = ~moved & (s[:, 3] > 0.999) & (np.einsum("ij,ij->i", normals, smooth) > np.cos(np.radians(35.0)))
-    normals[keep] = smooth[keep]
-    out.GetPointData().GetNormals().Modified()
-    return out.remove_cells(np.arange(len(g.faces), len(faces)))
+    normals = np.asarray(out.point_data["Normals"])[out.faces.reshape(-1, 4)[: len(g.faces), 1:]]
+    still = np.linalg.norm(g.vertices - g.rest, axis=1) <= 1e-9
+    fi, ci = np.nonzero((g.face_host >= 0)[:, None] & still[g.faces])
+    hf = g.face_host[fi]
+    bary = points_to_barycentric(host.vertices[host.faces[hf]], g.rest[g.faces[fi, ci]])
+    inner = np.einsum("kj,kjd->kd", bary, corners[hf])
+    normals[fi, ci] = inner / np.maximum(np.linalg.norm(inner, axis=1, keepdims=True), 1e-18)
+    return normals
 
 
 def _with_uv(pd: pv.PolyData, tile: float) -> pv.PolyData:
@@ -228,6 +225,7 @@ class Renderer:
         self.shadow.ren_win.SetMultiSamples(0)
         self._tone_mapping = tone_mapping
         self._normals_plotter: pv.Plotter | None = None
+        self._corner_cache: dict[tuple, np.ndarray] = {}  # (path, units) -> per host face, its corners' normals
         self._meshes: dict[tuple, pv.PolyData] = {}  # (path, units) or (path, units, tile): with texture coordinates
         self._mappers: dict[tuple, vtkPolyDataMapper] = {}  # (window, path, units[, tile])
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()  # (path, units), least recently drawn first
@@ -261,6 +259,19 @@ class Renderer:
             pd = pv.PolyData(np.asarray(tm.vertices, dtype=np.float64), faces)
             self._meshes[key] = pd.compute_normals(split_vertices=True, feature_angle=35.0, auto_orient_normals=False)
         return self._meshes[key]
+
+    def _corners(self, path: str, units: str) -> np.ndarray:
+        """(host faces, 3, 3): the normal the cached mesh shades each corner of each host face with,
+        corners in the order of the host's faces (VTK may have turned a face round)."""
+        key = (path, units)
+        if key not in self._corner_cache:
+            pd = self._polydata(path, units)
+            cells = pd.faces.reshape(-1, 4)[:, 1:]
+            original = np.asarray(pd.point_data["pyvistaOriginalPointIds"])[cells]
+            host = np.asarray(load_mesh(path, units).mesh.faces)
+            place = np.argmax(original[:, None, :] == host[:, :, None], axis=2)  # host corner j is cell corner place[:, j]
+            self._corner_cache[key] = np.asarray(pd.point_data["Normals"])[np.take_along_axis(cells, place, axis=1)]
+        return self._corner_cache[key]
 
     def _mapper(self, window: str, path: str, units: str, tile: float | None = None) -> vtkPolyDataMapper:
         """One mapper per mesh and window; with `tile`, the variant with texture coordinates."""
@@ -489,6 +500,7 @@ class Renderer:
             del self._recent[(path, units)]
             for k in [k for k in self._meshes if k[:2] == (path, units)]:
                 del self._meshes[k]
+            self._corner_cache.pop((path, units), None)
             windows = {"rgb": self.rgb, "labels": self.labels, "shadow": self.shadow, "normals": self._normals_plotter}
             for k in [k for k in self._mappers if k[1:3] == (path, units)]:
                 plotter = windows.get(k[0])
@@ -525,7 +537,7 @@ class Renderer:
                 replaced = np.setdiff1d(np.arange(len(index)), kept)
                 mat = materials[int(np.bincount(index[replaced]).argmax())] if len(replaced) else o.material
                 tile = _tile(mat)
-                patch = _patch(o, self._combined)
+                patch = _patch(o, self._combined, self._corners(o.mesh_path, o.units))
                 items.append(
                     Item("patch", o.mesh_path, o.units, o.pose, mat, o.instance_id, _with_uv(patch, tile) if tile else patch)
                 )

@@ -54,18 +54,23 @@ def sample_defects(
                 if params is not None:
                     defects.append(Defect(did, name, obj.instance_id, params))
         if surface is not None and len(surface.split()[1]):
-            host_faces, patch = surface.split()
-            used, faces = np.unique(surface.faces[patch], return_inverse=True)
-            obj.geometry = DefectGeometry(
-                host_faces=host_faces,
-                vertices=surface.vertices[used],
-                faces=faces.reshape(-1, 3),
-                face_defect=surface.face_defect[patch],
-                albedo=surface.albedo[used],
-                smooth=surface.smooth[used],
-                moved=np.linalg.norm(surface.vertices[used] - surface.rest[used], axis=1) > 1e-9,
-                source=used,
-            )
+            obj.geometry = edited_geometry(surface)
             owned = set(np.unique(surface.face_defect).tolist())  # a later defect may have removed one
             defects = [d for d in defects if d.host_instance_id != obj.instance_id or d.defect_id in owned]
     return defects
+
+
+def edited_geometry(surface: Surface) -> DefectGeometry:
+    """What the renderer draws of an edited surface: the host faces left as they were, the patch."""
+    host_faces, patch = surface.split()
+    used, faces = np.unique(surface.faces[patch], return_inverse=True)
+    return DefectGeometry(
+        host_faces=host_faces,
+        vertices=surface.vertices[used],
+        faces=faces.reshape(-1, 3),
+        face_defect=surface.face_defect[patch],
+        albedo=surface.albedo[used],
+        rest=surface.rest[used],
+        face_host=surface.face_host[patch],
+        source=used,
+    )

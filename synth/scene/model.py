@@ -41,9 +41,9 @@ class DefectGeometry:
     faces: np.ndarray
     face_defect: np.ndarray  # defect id per patch face, 0 = none
     albedo: np.ndarray  # per-vertex multiplier of the base colour
-    smooth: np.ndarray | None = None  # per vertex: the unedited surface's normal and a flag (1: usable)
-    moved: np.ndarray | None = None  # per vertex: a defect moved it
-    source: np.ndarray | None = None  # per vertex: its index in the host mesh (>= its vertex count: new)
+    rest: np.ndarray  # per vertex: where it lay before any defect moved it (on its host face)
+    face_host: np.ndarray  # per patch face: the host face it lies in (-1: new material)
+    source: np.ndarray  # per vertex: its index in the host mesh (>= its vertex count: new)
 
 
 @dataclass
