@@ -64,6 +64,14 @@ def kind_config(kind: str) -> dict:
     }
 
 
+def render_without_defects(renderer, scene):
+    """The same frame with its defects taken away (edited geometry and records): what they change."""
+    for o in scene.objects:
+        o.geometry = None
+    scene.defects = []
+    return renderer.render(scene)
+
+
 @pytest.fixture(scope="module")
 def renderer():
     r = Renderer(320, 240)
@@ -87,10 +95,7 @@ def test_each_kind_is_exact_and_visible(kind, renderer):
         # exact: a defect pixel is a pixel of its host in the instance map of the same frame
         assert (with_defect.instance_ids[mask] == d.host_instance_id).all()
         # visible: the same frame without the defect looks different inside the mask
-        for o in scene.objects:
-            o.geometry = None
-        scene.defects = []
-        plain = renderer.render(scene)
+        plain = render_without_defects(renderer, scene)
         diff = np.abs(with_defect.rgb.astype(float) - plain.rgb.astype(float)).mean(axis=2)[mask]
         assert diff.mean() > 1.0 and (diff >= 2).mean() > 0.2, (kind, diff.mean(), (diff >= 2).mean())
         assert KINDS[d.kind].name == kind and d.params
@@ -210,8 +215,7 @@ def test_subdividing_alone_changes_no_pixel(kind, renderer):
     scene = sample_scene(cfg, 2)  # a frame whose defect shows: refine where it was
     obj = scene.objects[0]
     plain = (obj.geometry, scene.defects)
-    obj.geometry, scene.defects = None, []
-    before = renderer.render(scene).rgb.astype(float)
+    before = render_without_defects(renderer, scene).rgb.astype(float)
     loaded = load_mesh(obj.mesh_path, obj.units)
     s = Surface.from_mesh(loaded.mesh, loaded.face_groups)
     g = plain[0]
@@ -297,10 +301,7 @@ def test_what_changes_in_the_image_is_inside_the_mask(kind, renderer):
         mask = with_defect.defect_ids > 0
         if mask.sum() < 4:
             continue
-        for o in scene.objects:
-            o.geometry = None
-        scene.defects = []
-        plain = renderer.render(scene)
+        plain = render_without_defects(renderer, scene)
         changed = np.abs(with_defect.rgb.astype(float) - plain.rgb.astype(float)).mean(axis=2) >= 8
         if changed.sum() < 10:
             continue
@@ -327,10 +328,7 @@ def test_dents_show_under_grazing_light(renderer):
         mask = dented.defect_ids > 0
         if mask.sum() < 20:
             continue
-        for o in scene.objects:
-            o.geometry = None
-        scene.defects = []
-        diff = np.abs(dented.rgb.astype(float) - renderer.render(scene).rgb.astype(float)).mean(axis=2)[mask]
+        diff = np.abs(dented.rgb.astype(float) - render_without_defects(renderer, scene).rgb.astype(float)).mean(axis=2)[mask]
         assert diff.mean() >= 2.0, (frame, diff.mean(), mask.sum())
         seen += 1
         if seen == 5:

@@ -59,11 +59,16 @@ def plate_profile(tmp_path, renderer, rig: str) -> np.ndarray:
     path = tmp_path / "plate.yaml"
     path.write_text(yaml.safe_dump(raw))
     frame = renderer.render(sample_scene(load_config(path), 0))
-    grey = frame.rgb.astype(float).mean(axis=2)
+    return radial_profile(frame.rgb, frame.instance_ids > 0, 4, range(20))
+
+
+def radial_profile(rgb: np.ndarray, where: np.ndarray, width: int, rings) -> np.ndarray:
+    """Mean grey over `where` in annuli `width` px wide around the image centre, for each ring index."""
+    grey = rgb.astype(float).mean(axis=2)
     h, w = grey.shape
     y, x = np.mgrid[:h, :w]
-    rings = (np.hypot(x - (w - 1) / 2, y - (h - 1) / 2) // 4).astype(int)
-    return np.array([grey[(rings == k) & (frame.instance_ids > 0)].mean() for k in range(20)])
+    ring = (np.hypot(x - (w - 1) / 2, y - (h - 1) / 2) // width).astype(int)
+    return np.array([grey[(ring == k) & where].mean() for k in rings])
 
 
 def test_broad_rigs_mirror_in_a_polished_plate_as_real_ones_do(tmp_path, renderer):
@@ -168,12 +173,7 @@ def test_a_spot_fades_out_instead_of_drawing_a_circle(tmp_path, renderer):
     path = tmp_path / "spot.yaml"
     path.write_text(yaml.safe_dump(raw))
     frame = renderer.render(sample_scene(load_config(path), 0))
-    grey = frame.rgb.astype(float).mean(axis=2)
-    h, w = grey.shape
-    y, x = np.mgrid[:h, :w]
-    ring = (np.hypot(x - (w - 1) / 2, y - (h - 1) / 2) // 3).astype(int)
-    table = frame.instance_ids == 0
-    profile = np.array([grey[(ring == k) & table].mean() for k in range(2, h // 6)])  # annuli 3 px wide
+    profile = radial_profile(frame.rgb, frame.instance_ids == 0, 3, range(2, frame.rgb.shape[0] // 6))  # the table
     rise = profile.max() - profile.min()
     assert rise > 20 and profile[-1] < profile.max() - 0.5 * rise, np.round(profile)  # the spot lights the middle
     assert np.max(-np.diff(profile)) < 0.12 * rise, np.round(profile)  # no hard edge anywhere
