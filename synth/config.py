@@ -216,6 +216,9 @@ class KeyLightsCfg(Model):
     color_temperature_k: Annotated[NumDist, bounds(1000, 40000)] = Field(dist({"uniform": [3500, 6500]}))
     elevation_deg: Annotated[NumDist, bounds(5, 90)] = Field(dist({"uniform": [30, 80]}))
     distance: Annotated[NumDist, bounds(0.05)] = Field(dist({"uniform": [0.8, 1.6]}))
+    size: Annotated[NumDist, bounds(0)] = Field(
+        dist(0.05), description="metres: the lamp's diameter; the larger, the softer its shadows' edges (0: hard)"
+    )
 
 
 class RigCfg(Model):

@@ -30,6 +30,9 @@ def dent(s: Surface, p: DentSpec, defect_id: int, rng: np.random.Generator) -> d
     rel = s.vertices[idx] - c
     r = np.linalg.norm(rel - np.outer(rel @ n, n), axis=1) / radius
     w = np.where(r < 1, (1 - r**2) ** 2, 0.0)
+    others = np.ones(len(s.faces), bool)
+    others[faces] = False
+    w[np.isin(idx, s.faces[others])] = 0.0  # the face's edges stay put: a dent does not skew the faces round a corner
     s.vertices[idx] -= np.outer(w * depth, n)
     weight = np.zeros(len(s.vertices))
     weight[idx] = w

@@ -7,7 +7,8 @@ Two off-screen windows live for the whole process and are reused for every frame
   24 bits (16 when the frame has defects: the third byte then carries the defect id), and the
   depth buffer. A pixel gets id k exactly when object k covers its centre
   and is nearest, which is what the RGB pass shows there;
-- a square depth-only window that sees the parts from each key light, for cast shadows.
+- a square depth-only window that sees the parts from each shadow-casting light: the depth maps
+  the RGB pass's shader samples for cast shadows (see shadowmap.py).
 Meshes are converted and uploaded once per process (one mapper per mesh and window).
 """
 
@@ -34,18 +35,20 @@ from vtkmodules.vtkRenderingOpenGL2 import (
 )
 
 from ..assets import load_mesh
-from ..environments import white_radiance, with_floor
+from ..environments import with_floor
 from ..frame import Frame
 from ..scene.model import Material, Scene
 from ..sensor import source_pixels, warp_bilinear, warp_nearest
 from ..surfaces import support_texture, support_tile
 from ..textures import FINISH_TILE_M, box_uv, finish_texture, load_image, srgb_to_linear
-from . import shadows as sh
+from . import shadowmap as sm
 from .camera import apply_camera, linear_depth
+from .lamps import spot_falloff
 from .platform import use_egl_when_headless
 from .vtk_io import image_data, read_depth_buffer, read_rgb
 
 SHADOW_MAP = 1024  # texels per side of each light's depth map
+SHADOW_CODE = sm.shader_code()
 MAX_MESHES = 32  # meshes kept ready to draw (with their GPU buffers), the least recently drawn dropped first
 NORMAL_OUT = "gl_FragData[0] = vec4(normalize(normalVCVSOutput) * 0.5 + 0.5, 1.0);\n"  # view-space normal as colour
 
@@ -224,6 +227,14 @@ class Renderer:
         self.shadow = pv.Plotter(off_screen=True, window_size=(SHADOW_MAP, SHADOW_MAP), lighting=None)
         self.shadow.ren_win.SetMultiSamples(0)
         self._tone_mapping = tone_mapping
+        self._shadow_views: list[sm.ShadowView] = []  # this frame's depth-map views
+        self._shadow_uniforms: dict[str, np.ndarray] = {}
+        self._shadow_lights = 0
+        self._atlas = vtkTexture()  # this frame's depth maps, one float texture
+        self._atlas.InterpolateOff()
+        self._atlas.RepeatOff()
+        self._atlas.EdgeClampOn()
+        self._atlas.SetColorModeToDirectScalars()
         self._normals_plotter: pv.Plotter | None = None
         self._corner_cache: dict[tuple, np.ndarray] = {}  # (path, units) -> per host face, its corners' normals
         self._meshes: dict[tuple, pv.PolyData] = {}  # (path, units) or (path, units, tile): with texture coordinates
@@ -475,12 +486,11 @@ class Renderer:
         env = scene.environment
         self._use(self._environment(env.name, env.floor, env.sky))
         self._label_actors: list[tuple[vtkActor, bool, int]] = []
-        casting: set[int] = set()
+        self._plan_shadows(scene)
         for item in self._items(scene):
             self._shade(item, scene)
-            if with_labels and item.role in ("part", "distractor") and scene.shadows and item.instance_id not in casting:
-                casting.add(item.instance_id)  # once per object: the whole cached mesh
-                self._add(self.shadow.renderer, "shadow", item.path, item.units, item.pose)
+            if self._shadow_views and item.role != "support":  # what this frame draws casts: a dent is no bump in the map
+                self._add(self.shadow.renderer, "shadow", item.path, item.units, item.pose, item.edited)
             if normals:
                 n = self._add(self._normals_window().renderer, "normals", item.path, item.units, item.pose, item.edited)
                 n.GetShaderProperty().AddFragmentShaderReplacement("//VTK::Light::Impl", True, NORMAL_OUT, False)
@@ -551,6 +561,8 @@ class Renderer:
         a = self._add(self._current, "rgb", item.path, item.units, item.pose, item.edited, item.tile)
         p = a.GetProperty()
         p.SetInterpolationToPBR()
+        if self._shadow_views:
+            self._receive_shadows(a)
         mat = item.material
         p.SetColor(*mat.base_color)
         p.SetMetallic(mat.metallic)
@@ -572,6 +584,51 @@ class Renderer:
         if mat.texture is not None:  # the image is the base colour
             p.SetBaseColorTexture(self._image_texture(mat.texture))
             p.SetColor(1.0, 1.0, 1.0)
+
+    def _plan_shadows(self, scene: Scene) -> None:
+        """This frame's shadow-map views (none when nothing casts) and the shader code and uniforms
+        every lit surface gets to sample them."""
+        self._shadow_views = []
+        if not (scene.shadows and scene.objects and any(lt.shadow for lt in scene.lights)):
+            return
+        boxes = []
+        for o in scene.objects:
+            lo, hi = load_mesh(o.mesh_path, o.units).mesh.bounds
+            box = np.array([[x, y, w] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for w in (lo[2], hi[2])])
+            boxes.append(box @ o.pose[:3, :3].T + o.pose[:3, 3])
+        corners = np.concatenate(boxes)
+        centre = (corners.min(axis=0) + corners.max(axis=0)) / 2
+        radius = float(np.linalg.norm(corners - centre, axis=1).max()) * 1.05
+        views = self._shadow_views = sm.light_views(scene.lights, centre, radius)
+        vc_to_world = np.linalg.inv(np.diag([1.0, -1.0, -1.0, 1.0]) @ scene.camera.world_to_camera)  # VTK's view: OpenGL axes
+        self._shadow_uniforms = sm.uniforms(views, vc_to_world, SHADOW_MAP)
+        self._shadow_lights = min(len(scene.lights), sm.MAX_SHADER_LIGHTS)
+
+    def _receive_shadows(self, actor: vtkActor) -> None:
+        """Let the actor's PBR shader dim each light where its shadow maps say it is blocked."""
+        dec, lit = SHADOW_CODE
+        sp = actor.GetShaderProperty()
+        sp.AddFragmentShaderReplacement("void main()", False, dec + "void main()", False)
+        for i in range(self._shadow_lights):
+            sp.AddFragmentShaderReplacement(
+                f"radiance = lightColor{i};", False, f"radiance = lightColor{i} * {lit.format(i=i)};", False
+            )
+        u = sp.GetFragmentCustomUniforms()
+        for name, value in self._shadow_uniforms.items():
+            if value.ndim == 0:
+                u.SetUniformf(name, float(value))
+            elif value.dtype == np.int32:
+                u.SetUniform1iv(name, len(value), value)
+            elif value.ndim == 3:
+                u.SetUniformMatrix4x4v(name, len(value), value.ravel())
+            else:
+                u.SetUniform1fv(name, len(value), value)
+        actor.GetProperty().SetTexture("synthShadow", self._atlas)
+
+    def _shadow_maps(self) -> None:
+        """Render each view's depth map of the casters and upload them as the atlas."""
+        maps = [sm.encode_depth(self._light_depth(v.view, v.proj)[::-1]) for v in self._shadow_views]  # row 0 at the bottom
+        self._atlas.SetInputData(image_data(sm.pack(maps, SHADOW_MAP)[::-1]))  # image_data flips rows back
 
     def _shade_support(self, p, scene: Scene) -> None:
         """The support's texture (its colour scaled so the sampled mean albedo holds), or a lit
@@ -610,7 +667,7 @@ class Renderer:
             lt.SetIntensity(light.intensity)
             lt.SetPositional(light.kind != "directional")
             if light.kind == "spot":  # soft falloff from the beam angle, not a hard circle
-                exponent, cone = sh.spot_falloff(light.cone_angle_deg)
+                exponent, cone = spot_falloff(light.cone_angle_deg)
                 lt.SetExponent(exponent)
                 lt.SetConeAngle(cone)
             else:
@@ -646,8 +703,8 @@ class Renderer:
         return near, far
 
     def render_rgb(self, scene: Scene) -> np.ndarray:
-        """The finished RGB image alone (the benchmark's floor): the PBR pass, plus the depth
-        passes its cast shadows need; no instance ids."""
+        """The finished RGB image alone: the PBR pass (with its shadow maps when the scene casts
+        shadows); no instance ids."""
         return self._through_lens(scene, ids=False, depth=False).rgb
 
     def render(self, scene: Scene, depth: bool = False, amodal: bool = False, normals: bool = False) -> Frame:
@@ -688,45 +745,32 @@ class Renderer:
         return _each_map(f, lambda m: warp_bilinear(m, src, self.pad), lambda m: warp_nearest(m, src, self.pad))
 
     def _render(self, scene: Scene, ids: bool, depth: bool, amodal: bool = False, normals: bool = False) -> Frame:
-        casting = any(lt.shadow for lt in scene.lights) and scene.support.kind != "backlight"  # a lit panel takes no shadow
-        cast = bool(scene.shadows and scene.objects and casting)
         t = [time.perf_counter()]
-        near, far = self._setup(scene, with_labels=ids or cast, normals=normals)
+        near, far = self._setup(scene, with_labels=ids, normals=normals)
+        t.append(time.perf_counter())
+        if self._shadow_views:
+            self._shadow_maps()
         t.append(time.perf_counter())
         self.rgb.ren_win.Render()
         rgb = read_rgb(self.rgb.ren_win, self.width, self.height)
         t.append(time.perf_counter())
-        self.timings = {"scene setup": t[1] - t[0], "RGB pass": t[2] - t[1]}
-        if not (ids or cast):
+        self.timings = {"scene setup": t[1] - t[0], "shadow maps": t[2] - t[1], "RGB pass": t[3] - t[2]}
+        if not ids:
             return Frame(rgb=rgb, instance_ids=None, depth=None)
         self.labels.ren_win.Render()
         id_map = rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
-        z = None
-        if depth or cast:
-            z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far)
-        whole = self._amodal_passes(scene) if ids and amodal else None  # (these passes redraw the label window)
+        z = linear_depth(read_depth_buffer(self.labels.ren_win, self.width, self.height), near, far) if depth else None
+        whole = self._amodal_passes(scene) if amodal else None  # (these passes redraw the label window)
         defect_map = None
-        if ids and scene.defects:
+        if scene.defects:
             if self._combined:
                 id_map, defect_map = id_map & 0xFFFF, id_map >> 16
             else:
                 defect_map = self._defect_pass()
         t.append(time.perf_counter())
-        self.timings["label passes"] = t[3] - t[2]
-        if cast:
-            assert z is not None
-            self._cast_shadows(scene, rgb, id_map, z)
-        t.append(time.perf_counter())
-        self.timings["cast shadows"] = t[4] - t[3]
+        self.timings["label passes"] = t[4] - t[3]
         n = self._normals_pass() if normals else None
-        return Frame(
-            rgb=rgb,
-            instance_ids=id_map if ids else None,
-            depth=z if depth else None,
-            defect_ids=defect_map,
-            amodal=whole,
-            normals=n,
-        )
+        return Frame(rgb=rgb, instance_ids=id_map, depth=z, defect_ids=defect_map, amodal=whole, normals=n)
 
     def _normals_pass(self) -> np.ndarray:
         """Unit normals in the OpenCV camera frame (x right, y down, z forward) from the normals
@@ -763,38 +807,6 @@ class Renderer:
                 _label_colours(actor.GetMapper())
         self.labels.ren_win.Render()
         return rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
-
-    def _cast_shadows(self, scene: Scene, rgb: np.ndarray, ids: np.ndarray, z: np.ndarray) -> None:
-        """Darken the support where the parts block a key light (see shadows.py). Shadow edges
-        are soft anyway, so the test runs on every other pixel and is blurred back up."""
-        s = 2
-        mask = (ids == 0) & np.isfinite(z)
-        coarse = np.zeros_like(mask)
-        coarse[::s, ::s] = mask[::s, ::s]
-        points = sh.support_points(scene, z, coarse)
-        boxes = []
-        for o in scene.objects:
-            lo, hi = load_mesh(o.mesh_path, o.units).mesh.bounds
-            box = np.array([[x, y, w] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for w in (lo[2], hi[2])])
-            boxes.append(box @ o.pose[:3, :3].T + o.pose[:3, 3])
-        corners = np.concatenate(boxes)
-        centre = (corners.min(axis=0) + corners.max(axis=0)) / 2
-        radius = float(np.linalg.norm(corners - centre, axis=1).max()) * 1.05
-        blocked = np.zeros(len(points))
-        shares = sh.light_shares(scene, points, white_radiance(scene.environment.name) * scene.environment.sky)
-        for light, share in zip(scene.lights, shares, strict=True):
-            if not light.shadow:
-                continue
-            view, proj, ortho = sh.light_view(light, centre, radius)
-            dmap = self._light_depth(view, proj)
-            blocked += share * sh.occluded(points, view, proj, ortho, dmap, bias=2.0 * radius / SHADOW_MAP + 2e-4)
-        if not blocked.any():
-            return
-        small = np.ones(coarse[::s, ::s].shape, np.float32)
-        small[coarse[::s, ::s]] = 1.0 - blocked
-        factor = np.repeat(np.repeat(small, s, axis=0), s, axis=1)[: ids.shape[0], : ids.shape[1]]
-        px_per_m = scene.camera.K[0, 0] / max(float(np.median(z[coarse])), 1e-3)
-        sh.apply_shadow(rgb, mask, factor, min(5.0, max(1.2, 0.0015 * px_per_m)), self._tone_mapping)
 
     def _light_depth(self, view: np.ndarray, proj: np.ndarray) -> np.ndarray:
         """Depth buffer of the parts seen from a light (row 0 at the top)."""

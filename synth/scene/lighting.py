@@ -39,6 +39,7 @@ def sample_lights(cfg: LightingCfg, target: np.ndarray, rng: np.random.Generator
                 intensity=float(k.intensity.sample(rng)),
                 color=kelvin_to_rgb(float(k.color_temperature_k.sample(rng))),
                 cone_angle_deg=cone,
+                size=float(k.size.sample(rng)),
             )
         )
     return lights
