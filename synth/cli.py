@@ -185,6 +185,8 @@ def generate(
         f"{sum(summary.images.values())} images ({', '.join(f'{k} {v}' for k, v in summary.images.items())}), "
         f"{summary.annotations} annotations ({per_cat}) in {summary.seconds:.1f} s ({rate:.2f} images/s) -> {summary.out}"
     )
+    if summary.renderer:
+        typer.echo(f"rendered by {summary.renderer}")
 
 
 @app.command()

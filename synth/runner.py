@@ -22,12 +22,16 @@ from .config import Config
 from .errors import SynthError
 from .pipeline import FrameMaker, input_paths, preload
 from .render import Renderer
+from .render.platform import describe, device_for, gpu_devices, use_device
 from .writers import coco
 from .writers.bop import export_bop
 from .writers.dataset import dataset_card, frame_done, make_folders, prepare_output, resolved_config_text
 from .writers.files import write_atomic
 
 log = logging.getLogger(__name__)
+
+
+RAY_RENDERER = "each Ray actor's node: its GPUs in turn, else llvmpipe on the CPU"
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Summary:
     rendered: int
     notes: dict[int, list[str]] = field(default_factory=dict)  # frame -> what the user should know (frames with notes only)
     failed: dict[int, str] = field(default_factory=dict)  # frames left out (on_error="skip"), with the reason
+    renderer: str = ""  # what rendered the frames: a GPU and its EGL devices, or llvmpipe on the CPU
 
 
 def shard_frames(num_images: int, shard: tuple[int, int] | None) -> list[int]:
@@ -141,6 +146,8 @@ def _run(
         else:
             from .backends.serial import run_serial
 
+            if renderer is None:
+                use_device(device_for(0, gpu_devices()))
             with FrameMaker(cfg, renderer) as maker:
                 notes, failed = run_serial(maker, out, todo, tick)
     except OSError as e:
@@ -169,4 +176,7 @@ def _run(
         rendered=len(todo) - len(failed),
         notes={i: notes[i] for i in sorted(notes) if notes[i]},
         failed=failed,
+        renderer=describe(workers if parallel else 1)
+        if backend != "ray"
+        else "each Ray actor's own (its node's GPUs in turn, else llvmpipe)",
     )

@@ -149,8 +149,10 @@ def test_a_point_light_among_the_parts_uses_a_cube_map():
 def test_depth_codes_round_trip_and_compare_as_depths():
     z = np.array([[0.0, 0.25], [0.999999, 1.0]], np.float32)
     code = shadowmap.encode_depth(z).astype(np.int64)
-    q = (code[..., 0] << 16) | (code[..., 1] << 8) | code[..., 2]
+    assert (code[..., 0] == 0).all()  # the first byte is spare: the shader reads the other three
+    q = (code[..., 1] << 16) | (code[..., 2] << 8) | code[..., 3]
     assert np.allclose(q / (2**24 - 1), z, atol=1e-7)
     assert q[1, 1] == 2**24 - 1  # nothing drawn
     atlas = shadowmap.pack([shadowmap.encode_depth(np.full((4, 4), 0.5, np.float32))] * 3, 4)
-    assert atlas.shape == (4 * 2, 4 * 2, 3)
+    assert atlas.shape == (4 * 2, 4 * 2, 4)
+    assert (atlas[4:, 4:] == 255).all() and (atlas[:4, :4] == atlas[4:, :4]).all()  # the spare tile holds no caster

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from ..config import Config, config_from_dict
 from ..errors import SynthError
 from ..pipeline import FrameMaker
+from ..render.platform import device_for, gpu_devices, use_device
 from .frames import make_and_write
 from .threads import cores, environ, thread_env
 
@@ -41,12 +43,16 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _start(raw: dict, base_dir: str, out: str, threads: int) -> None:
+def _start(raw: dict, base_dir: str, out: str, threads: int, gpus: tuple[int, ...], started: Any) -> None:
     """In each worker process (spawned, so its EGL context is its own): Ctrl-C is the parent's
-    to handle; llvmpipe renders with `threads` threads; one FrameMaker serves every frame."""
+    to handle; llvmpipe renders with `threads` threads, or the worker takes the next of the
+    machine's GPUs (`started` counts the workers so far); one FrameMaker serves every frame."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     os.environ.update(thread_env(threads))
+    with started.get_lock():
+        worker, started.value = started.value, started.value + 1
+    use_device(device_for(worker, gpus))
     cfg = config_from_dict(raw, base_dir=Path(base_dir))
     _WORKER.update(maker=FrameMaker(cfg), out=Path(out))
 
@@ -73,8 +79,10 @@ def _run_pool(
     raw = cfg.model_dump(mode="json")
     ctx = multiprocessing.get_context("spawn")
 
+    gpus, started = gpu_devices(), ctx.Value("i", 0)
+
     def pool() -> ProcessPoolExecutor:
-        args = (raw, str(cfg.base_dir), str(out), threads)
+        args = (raw, str(cfg.base_dir), str(out), threads, gpus, started)
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start, initargs=args)
 
     queue, alone = deque(todo), deque[int]()  # `alone`: frames in flight when a worker died, rerun one at a time

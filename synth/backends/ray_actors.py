@@ -14,6 +14,7 @@ from typing import Any
 from ..config import Config, config_from_dict
 from ..errors import SynthError
 from ..pipeline import FrameMaker
+from ..render.platform import device_for, gpu_devices, use_device
 from .frames import make_and_write
 from .threads import thread_env
 
@@ -21,8 +22,9 @@ from .threads import thread_env
 class RayWorker:
     """The actor: a FrameMaker kept across frames, writing into OUT."""
 
-    def __init__(self, raw: dict, base_dir: str, out: str, threads: int):
+    def __init__(self, raw: dict, base_dir: str, out: str, threads: int, index: int):
         os.environ.update(thread_env(threads))
+        use_device(device_for(index, gpu_devices()))  # this node's GPUs in turn, if it has any
         self.maker = FrameMaker(config_from_dict(raw, base_dir=Path(base_dir)))
         self.out = Path(out)
 
@@ -53,7 +55,7 @@ def run_ray(
             env["SYNTH_FAULT"] = os.environ["SYNTH_FAULT"]
         maker: Any = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1, runtime_env={"env_vars": env})(RayWorker)
         raw = cfg.model_dump(mode="json")
-        pool = [maker.remote(raw, str(cfg.base_dir.resolve()), str(out.resolve()), threads) for _ in range(actors)]
+        pool = [maker.remote(raw, str(cfg.base_dir.resolve()), str(out.resolve()), threads, k) for k in range(actors)]
         queue = list(reversed(todo))
         inflight: dict = {}
         notes: dict[int, list[str]] = {}

@@ -45,7 +45,7 @@ from . import shadowmap as sm
 from .camera import apply_camera, linear_depth
 from .lamps import spot_falloff
 from .platform import use_egl_when_headless
-from .vtk_io import image_data, read_depth_buffer, read_rgb
+from .vtk_io import image_data, read_depth_buffer, read_rgb, texture_image
 
 SHADOW_MAP = 1024  # texels per side of each light's depth map
 SHADOW_CODE = sm.shader_code()
@@ -627,8 +627,8 @@ class Renderer:
 
     def _shadow_maps(self) -> None:
         """Render each view's depth map of the casters and upload them as the atlas."""
-        maps = [sm.encode_depth(self._light_depth(v.view, v.proj)[::-1]) for v in self._shadow_views]  # row 0 at the bottom
-        self._atlas.SetInputData(image_data(sm.pack(maps, SHADOW_MAP)[::-1]))  # image_data flips rows back
+        maps = [sm.encode_depth(self._light_depth(v.view, v.proj)) for v in self._shadow_views]
+        self._atlas.SetInputData(texture_image(sm.pack(maps, SHADOW_MAP)))
 
     def _shade_support(self, p, scene: Scene) -> None:
         """The support's texture (its colour scaled so the sampled mean albedo holds), or a lit
@@ -809,7 +809,7 @@ class Renderer:
         return rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
 
     def _light_depth(self, view: np.ndarray, proj: np.ndarray) -> np.ndarray:
-        """Depth buffer of the parts seen from a light (row 0 at the top)."""
+        """Depth buffer of the casters seen from a light (row 0 at the bottom, as textures want it)."""
         cam = self.shadow.renderer.GetActiveCamera()
         r = view[:3, :3]
         eye = -r.T @ view[:3, 3]
@@ -821,7 +821,7 @@ class Renderer:
         cam.SetExplicitProjectionTransformMatrix(m)
         cam.SetUseExplicitProjectionTransformMatrix(True)
         self.shadow.ren_win.Render()
-        return read_depth_buffer(self.shadow.ren_win, SHADOW_MAP, SHADOW_MAP)
+        return read_depth_buffer(self.shadow.ren_win, SHADOW_MAP, SHADOW_MAP, top_first=False)
 
     def close(self) -> None:
         self._clear()

@@ -23,6 +23,7 @@ from ..scene.model import Light
 
 MAX_ATLAS = 4096  # texels per side of the atlas; tiles shrink to fit many views
 MAX_PCF_TEXELS = 12.0  # widest filter, in texels
+SEARCH_TAPS = 4  # blocker search taps: a fragment with no caster near pays only these
 
 
 @dataclass
@@ -102,11 +103,11 @@ def light_views(lights: list[Light], centre: np.ndarray, radius: float) -> list[
 
 
 def encode_depth(zbuf: np.ndarray) -> np.ndarray:
-    """Window depth [0, 1] (float32, from a 24-bit depth buffer) -> its 24 bits over three bytes,
-    high byte first: an 8-bit texture keeps them exactly and the shader decodes them (1.0, all
-    ones, is nothing drawn: no caster there)."""
-    q = np.round(zbuf * np.float32(2**24 - 1)).astype("<u4")
-    return q.view(np.uint8).reshape(*zbuf.shape, 4)[..., 2::-1]
+    """Window depth [0, 1] (float32, from a 24-bit depth buffer) -> its 24 bits in the last three
+    of four bytes, high byte first: an 8-bit RGBA texture keeps them exactly and the shader
+    decodes them (1.0, all ones, is nothing drawn: no caster there)."""
+    q = np.round(zbuf * np.float32(2**24 - 1)).astype(">u4")
+    return q.view(np.uint8).reshape(*zbuf.shape, 4)
 
 
 def atlas_layout(n: int, tile: int) -> tuple[int, int, int]:
@@ -131,13 +132,12 @@ def pack(maps: list[np.ndarray], tile: int) -> np.ndarray:
     cols, rows, size = atlas_layout(len(maps), tile)
     if len(maps) == 1 and maps[0].shape[0] == size:
         return maps[0]
-    atlas = np.full((rows * size, cols * size, 3), 255, np.uint8)
+    atlas = np.full((rows * size, cols * size, 4), 255, np.uint8)
     for k, m in enumerate(maps):
         if m.shape[0] != size:  # the nearest depth of each block: the bytes compare as the depth does
             f = m.shape[0] // size
-            code = (m[..., 0].astype(np.int64) << 16) | (m[..., 1].astype(np.int64) << 8) | m[..., 2]
-            code = code.reshape(size, f, size, f).min(axis=(1, 3))
-            m = np.stack([code >> 16, (code >> 8) & 255, code & 255], axis=-1).astype(np.uint8)
+            code = m.view(">u4")[..., 0].reshape(size, f, size, f).min(axis=(1, 3))
+            m = code.astype(">u4").view(np.uint8).reshape(size, size, 4)
         r, c = divmod(k, cols)
         atlas[r * size : (r + 1) * size, c * size : (c + 1) * size] = m
     return atlas
@@ -175,49 +175,58 @@ def shader_code() -> tuple[str, str]:
     code = f"""
 const vec2 synthTaps[{n}] = vec2[{n}]({_taps()});
 
-// the nearest caster's distance along view v's axis at uv, or 1e9: none
-float synthDepth(int v, vec2 uv)
+// the nearest caster's window depth (0-1) in view v at uv; 1: none
+float synthCode(int v, vec2 uv)
 {{
   vec2 at = vec2(synthTile[4 * v], synthTile[4 * v + 1]) + clamp(uv, 0.0, 1.0) * vec2(synthTile[4 * v + 2], synthTile[4 * v + 3]);
-  vec3 c = texture(synthShadow, at).rgb * 255.0;
-  float q = dot(floor(c + 0.5), vec3(65536.0, 256.0, 1.0));
-  if (q > 16777214.5) return 1e9;
-  float z = 2.0 * q / 16777215.0 - 1.0;  // window depth -> NDC, then back through the projection
-  mat4 proj = synthProj[v];
-  return synthOrtho[v] > 0.5 ? (proj[3][2] - z) / proj[2][2] : proj[3][2] / (z + proj[2][2]);
+  return dot(texture(synthShadow, at).gba, vec3(65536.0, 256.0, 1.0) * (255.0 / 16777215.0));
+}}
+
+// distance along view v's axis <-> window depth, through its projection
+float synthToDepth(mat4 proj, bool ortho, float w)
+{{
+  float z = 2.0 * w - 1.0;
+  return ortho ? (proj[3][2] - z) / proj[2][2] : proj[3][2] / (z + proj[2][2]);
+}}
+
+float synthToWindow(mat4 proj, bool ortho, float d)
+{{
+  return 0.5 * (ortho ? proj[3][2] - proj[2][2] * d : proj[3][2] / d - proj[2][2]) + 0.5;
 }}
 
 // -1 where the point is outside view v, else the fraction of the light that reaches it
 float synthView(int v, vec3 p, vec3 n)
 {{
   bool ortho = synthOrtho[v] > 0.5;
+  mat4 proj = synthProj[v];
   vec4 pl = synthToLight[v] * vec4(p, 1.0);
-  float d = -pl.z;
   // one texel's width in metres at this distance; the map covers 2 / proj[0][0] (times d in perspective)
-  float texel = 2.0 * synthTexel / synthProj[v][0][0] * (ortho ? 1.0 : d);
+  float texel = 2.0 * synthTexel / proj[0][0] * (ortho ? 1.0 : -pl.z);
   pl = synthToLight[v] * vec4(p + n * 1.5 * texel, 1.0);  // normal offset: a surface does not shadow itself
-  vec4 clip = synthProj[v] * pl;
+  vec4 clip = proj * pl;
   if (clip.w <= 0.0) return -1.0;
   vec2 ndc = clip.xy / clip.w;
   if (abs(ndc.x) > 1.0 || abs(ndc.y) > 1.0) return -1.0;
   vec2 uv = ndc * 0.5 + 0.5;
-  d = -pl.z;
-  float bias = 2.0 * texel;
+  float d = -pl.z;
+  float edge = synthToWindow(proj, ortho, d - 2.0 * texel);  // casters nearer than this (in window depth) block
   float size = synthSize[v];
   // blockers' mean depth over the search disk, then the penumbra's width (PCSS)
-  float search = clamp(size / texel, 1.0, {MAX_PCF_TEXELS:.1f});
+  float search = clamp(size / texel, 1.0, {MAX_PCF_TEXELS:.1f}) * synthTexel;
   float blocker = 0.0, found = 0.0;
-  for (int k = 0; k < {n}; k += 2) {{
-    float z = synthDepth(v, uv + synthTaps[k] * search * synthTexel);
-    if (z < d - bias) {{ blocker += z; found += 1.0; }}
+  for (int k = 0; k < {n}; k += {n // SEARCH_TAPS}) {{
+    float w = synthCode(v, uv + synthTaps[k] * search);
+    if (w < edge) {{ blocker += w; found += 1.0; }}
   }}
-  if (found == 0.0) return 1.0;
-  blocker /= found;
+  if (found == 0.0) return 1.0;  // nothing near: lit (most fragments stop here)
+  blocker = synthToDepth(proj, ortho, blocker / found);
   float penumbra = size * (d - blocker) / (ortho ? 1.0 : blocker);
   float r = clamp(penumbra / texel, 1.0, {MAX_PCF_TEXELS:.1f});
+  if (found == {SEARCH_TAPS}.0 && r * synthTexel < 0.5 * search) return 0.0;  // deep in the umbra
+  r *= synthTexel;
   float lit = 0.0;
   for (int k = 0; k < {n}; ++k) {{
-    lit += synthDepth(v, uv + synthTaps[k] * r * synthTexel) < d - bias ? 0.0 : 1.0;
+    lit += synthCode(v, uv + synthTaps[k] * r) < edge ? 0.0 : 1.0;
   }}
   return lit / {float(n):.1f};
 }}
@@ -232,7 +241,7 @@ float synthLit(int light, vec3 p, vec3 n)
   return 1.0;
 }}
 """
-    return code, "synthLit({i}, vertexVC.xyz, N)"
+    return code, "(attenuation > 0.0 && dot(N, L) > 0.0 ? synthLit({i}, vertexVC.xyz, N) : 1.0)"
 
 
 def uniforms(views: list[ShadowView], vc_to_world: np.ndarray, texels: int) -> dict[str, np.ndarray]:

@@ -30,6 +30,7 @@ from .. import __version__
 from ..config import Config
 from ..defects import KINDS
 from ..render import Renderer
+from ..render.platform import describe
 from ..runner import generate
 from ..scene import sample_scene
 from .bigmesh import big_mesh_times
@@ -166,6 +167,7 @@ def run_bench(
         "synth_version": __version__,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "config": cfg.name,
+        "renderer": describe(),
         "resolution": [cfg.image.width, cfg.image.height],
         "shadows": cfg.lighting.shadows,
         "frames": n,
@@ -267,6 +269,7 @@ def plan(
 def table(r: dict) -> str:
     rows = [
         ("config", f"{r['config']} {r['resolution'][0]}x{r['resolution'][1]}, shadows {'on' if r['shadows'] else 'off'}"),
+        ("renderer", r.get("renderer", "?")),
         ("frames", str(r["frames"])),
         (
             "end to end",
