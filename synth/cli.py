@@ -300,6 +300,9 @@ def bench(
     defects: Annotated[bool, typer.Option(help="also time the same scene with defects")] = True,
     features: Annotated[bool, typer.Option(help="also time each realism feature (lens, sensor, amodal, depth, rigs)")] = False,
     stages: Annotated[bool, typer.Option(help="also time each stage of a frame, one after another")] = False,
+    passes: Annotated[
+        bool, typer.Option(help="also time the RGB render with each realism pass (shadows, AO, tone mapping, FXAA) alone")
+    ] = False,
     scaling: Annotated[bool, typer.Option(help="also time workers pinned to 1 or all cores, 640x480 and 1920x1200")] = False,
     big_mesh: Annotated[bool, typer.Option(help="also time a 2-million-face part: load, rest poses, frames")] = False,
     polygons: Annotated[bool, typer.Option(help="also time polygon writing: real frames' masks and the worst masks")] = False,
@@ -308,7 +311,7 @@ def bench(
     from .tools.bench import run_bench
 
     try:
-        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling, big_mesh, polygons)
+        run_bench(_load(config, set_), n, rss_frames, out, defects, features, stages, scaling, big_mesh, polygons, passes)
     except SynthError as e:
         _fail(e)
 

@@ -79,14 +79,19 @@ def test_parts_needs_a_folder_and_never_overwrites(tmp_path):
 
 @pytest.mark.slow
 def test_bench_says_what_it_will_do_before_it_starts(tmp_path):
-    res = run_cli("bench", small_config(tmp_path, num_images=2), "-n", "5", "-o", tmp_path / "b.json")
+    res = run_cli("bench", small_config(tmp_path, num_images=2), "-n", "5", "--passes", "-o", tmp_path / "b.json")
     assert res.exit_code == 0, res.output
     first = res.output.splitlines()[0]
-    assert first.startswith("bench: test at 256x192: 5 frames end to end, 5 bare RGB frames, 5 with defects"), first
+    want = "bench: test at 256x192: 5 frames end to end, 5 bare PBR frames, 5 finished RGB frames, 5 with defects"
+    assert first.startswith(want), first
+    assert "llvmpipe" in res.output or "GPU" in res.output or "EGL device" in res.output  # what rendered
     r = json.loads((tmp_path / "b.json").read_text())
     assert r["frames"] == 5 and r["end_to_end_median_s_per_frame"] > 0 and r["floor_rgb_median_s_per_frame"] > 0
     assert r["ratio_end_to_end_over_floor_mean"] > 0 and "x mean (same scenes)" in res.output
     assert r["defects"]["defect_free_fraction"] == 0.0  # every timed frame carries defects
+    passes = r["passes_median_s_per_frame"]
+    assert set(passes) == {"bare PBR + IBL", "+ shadow maps", "+ ambient occlusion", "+ tone mapping", "+ FXAA", "all of them"}
+    assert all(v > 0 for v in passes.values()) and "| + shadow maps |" in res.output
 
 
 def test_resolved_config_keeps_integers(dataset):

@@ -59,7 +59,7 @@ def chip(s: Surface, p: ChipSpec, defect_id: int, rng: np.random.Generator) -> d
     s.vertices[idx] -= np.outer(move + rough, plane_n)
     s.albedo[idx[inside]] = np.minimum(s.albedo[idx[inside]] * 1.15, 1.0)
     weight = np.zeros(len(s.vertices))
-    weight[idx] = inside & (move > 0.05 * cut)
-    if s.label(faces, weight, 0.5, defect_id) == 0:
+    weight[idx] = inside
+    if s.label(faces, weight, 0.5, defect_id, any_vertex=True) == 0:  # every face the break moved
         return None
     return rounded({"size_mm": size * 1e3, "depth_mm": cut * 1e3})

@@ -91,6 +91,38 @@ def feature_costs(cfg: Config, n: int, tmp: Path) -> dict[str, float]:
     return {"baseline": (before + after) / 2, **costs}
 
 
+PASSES = {  # (anti-aliasing, tone mapping, ambient occlusion, shadows) of the RGB render
+    "bare PBR + IBL": ("none", False, False, False),
+    "+ shadow maps": ("none", False, False, True),
+    "+ ambient occlusion": ("none", False, True, False),
+    "+ tone mapping": ("none", True, False, False),
+    "+ FXAA": ("fxaa", False, False, False),
+    "all of them": ("fxaa", True, True, True),
+}
+
+
+def pass_costs(cfg: Config, n: int) -> dict[str, float]:
+    """Median seconds of the RGB render alone (`render_rgb`) with each realism pass on its own over
+    the bare PBR + IBL frame, and all of them, taking turns frame by frame over the same scenes."""
+    w, h = cfg.image.width, cfg.image.height
+    renderers = {name: Renderer(w, h, aa, tm, ao) for name, (aa, tm, ao, _) in PASSES.items()}
+    scenes = [sample_scene(cfg, i) for i in range(n)]
+    times: dict[str, list[float]] = {name: [] for name in PASSES}
+    try:
+        for warmup in (True, False):
+            for scene in scenes:
+                for name, r in renderers.items():
+                    scene.shadows = PASSES[name][3] and cfg.lighting.shadows
+                    t = time.perf_counter()
+                    r.render_rgb(scene)
+                    if not warmup:
+                        times[name].append(time.perf_counter() - t)
+    finally:
+        for r in renderers.values():
+            r.close()
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def run_bench(
     cfg: Config,
     n: int,
@@ -102,6 +134,7 @@ def run_bench(
     scaling: bool = False,
     big_mesh: bool = False,
     polygons: bool = False,
+    passes: bool = False,
 ) -> dict:
     """Run the benchmark, print its tables and write the JSON to `out`; returns the results."""
     with_defects = None
@@ -109,7 +142,7 @@ def run_bench(
         section = cfg.model_dump(mode="json")["defects"] if cfg.defects.enabled() else default_defects()
         with_defects = with_overrides(cfg, num_images=n, defects={**section, "defect_free_fraction": 0.0})
     cfg = with_overrides(cfg, num_images=n, defects={})
-    print(plan(cfg, n, rss_frames, defects, features, stages, scaling, big_mesh, polygons), flush=True)
+    print(plan(cfg, n, rss_frames, defects, features, stages, scaling, big_mesh, polygons, passes), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     renderer = Renderer.for_config(cfg)
     bare = Renderer(cfg.image.width, cfg.image.height, "none", tone_mapping=False, ambient_occlusion=False)
@@ -145,6 +178,7 @@ def run_bench(
                 floor_frame.append(time.perf_counter() - t)
 
         costs = feature_costs(cfg, max(10, n // 4), tmp) if features else {}
+        pass_ms = pass_costs(cfg, max(4, n // 4)) if passes else {}
         stage_ms = stage_times(cfg, n, tmp / "stages") if stages else {}
         poly = polygon_times(cfg, n, tmp, renderer) if polygons else {}
         rss = {}
@@ -195,6 +229,8 @@ def run_bench(
         result["features_median_s_per_frame"] = costs
     if stage_ms:
         result["stages_median_s_per_frame"] = stage_ms
+    if pass_ms:
+        result["passes_median_s_per_frame"] = pass_ms
     if poly:
         result["polygons"] = poly
     if big_mesh:
@@ -209,6 +245,10 @@ def run_bench(
     print(table(result))
     if stage_ms:
         print("\n" + stages_table(stage_ms))
+    if pass_ms:
+        base = pass_ms["bare PBR + IBL"]
+        rows = [f"| {k} | {1000 * v:.1f} | {v / base:.2f}x |" for k, v in pass_ms.items()]
+        print("\n| RGB render alone | median ms/frame | vs bare |\n|---|---|---|\n" + "\n".join(rows))
     if poly:
         print("\n" + polygon_table(poly, cfg.image.width, cfg.image.height))
     if big_mesh:
@@ -233,6 +273,7 @@ def plan(
     scaling: bool,
     big_mesh: bool = False,
     polygons: bool = False,
+    passes: bool = False,
 ) -> str:
     """What the benchmark is about to render, said before it starts (it can take a while)."""
     parts = [f"{n} frames end to end", f"{n} bare PBR frames", f"{n} finished RGB frames"]
@@ -247,6 +288,10 @@ def plan(
     if stages:
         parts.append(f"{n} timed stage by stage")
         total += n
+    if passes:
+        k = max(4, n // 4)
+        parts.append(f"{k} x {2 * len(PASSES)} for the render passes")
+        total += 2 * k * len(PASSES)
     if polygons:
         parts.append(f"{n} for polygon writing")
         total += n
