@@ -127,10 +127,10 @@ def _light(i: int, lt: dict) -> None:
     data.color = lt["color"]
     if kind == "SUN":
         data.energy = lt["intensity"] / SUN_E
-        data.angle = math.radians(1.0)
+        data.angle = max(lt.get("size", 0.0) / dist, math.radians(0.05))  # the lamp's size seen from the parts
     else:
         data.energy = lt["intensity"] * dist**2 / POINT_E
-        data.shadow_soft_size = 0.005
+        data.shadow_soft_size = lt.get("size", 0.01) / 2  # a radius
         if kind == "SPOT":
             data.spot_size = 2 * math.radians(lt["cone_angle_deg"])
             data.spot_blend = 0.1

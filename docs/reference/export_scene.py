@@ -37,27 +37,30 @@ def main(config: str, frame: int, out: Path, overrides: list[str]) -> None:
     f = r.render(scene)
     Image.fromarray(f.rgb).save(out / "synth.png")
     np.save(out / "ids.npy", f.instance_ids.astype(np.int32))
-    np.save(out / "env.npy", environment_image(scene.environment.name))
+    np.save(out / "env.npy", environment_image(scene.environment.name) * scene.environment.sky)
     meshes, objects = {}, []
-    for o in scene.objects:
-        key = f"{o.mesh_path}|{o.units}"
+    for item in r._items(scene):  # what the renderer draws: a part's faces per material, the tote, ...
+        if item.role == "support":
+            continue
+        pd = item.edited if item.edited is not None else r._polydata(item.path, item.units)
+        key = f"{item.path}|{item.units}" if item.edited is None else f"item{len(objects)}"
         if key not in meshes:
-            pd = r._polydata(o.mesh_path, o.units)
             name = f"mesh_{len(meshes)}.npz"
             np.savez(
                 out / name,
-                vertices=np.asarray(pd.points, np.float32),
-                normals=np.asarray(pd.point_data["Normals"], np.float32),
-                faces=pd.faces.reshape(-1, 4)[:, 1:].astype(np.int32),
+                vertices=np.asarray(pd.GetPoints().GetData(), np.float32),
+                normals=np.asarray(pd.GetPointData().GetNormals(), np.float32),
+                faces=np.asarray(pd.GetPolys().GetConnectivityArray(), np.int32).reshape(-1, 3),
             )
             meshes[key] = name
-        m = o.material
+        m = item.material
+        category = next(o.category for o in scene.objects if o.instance_id == item.instance_id)
         objects.append(
             {
-                "instance_id": o.instance_id,
-                "category": o.category,
+                "instance_id": item.instance_id,
+                "category": category,
                 "mesh": meshes[key],
-                "pose": o.pose.tolist(),
+                "pose": item.pose.tolist(),
                 "base_color": list(m.base_color),
                 "metallic": m.metallic,
                 "roughness": m.roughness,
@@ -85,6 +88,8 @@ def main(config: str, frame: int, out: Path, overrides: list[str]) -> None:
                 "intensity": lt.intensity,
                 "color": list(lt.color),
                 "cone_angle_deg": lt.cone_angle_deg,
+                "size": lt.size,
+                "shadow": lt.shadow,
             }
             for lt in scene.lights
         ],

@@ -194,8 +194,9 @@ float synthToWindow(mat4 proj, bool ortho, float d)
   return 0.5 * (ortho ? proj[3][2] - proj[2][2] * d : proj[3][2] / d - proj[2][2]) + 0.5;
 }}
 
-// -1 where the point is outside view v, else the fraction of the light that reaches it
-float synthView(int v, vec3 p, vec3 n)
+// -1 where the point is outside view v, else the fraction of the light that reaches it;
+// ndl: the cosine between the surface normal and the light
+float synthView(int v, vec3 p, vec3 n, float ndl)
 {{
   bool ortho = synthOrtho[v] > 0.5;
   mat4 proj = synthProj[v];
@@ -209,7 +210,9 @@ float synthView(int v, vec3 p, vec3 n)
   if (abs(ndc.x) > 1.0 || abs(ndc.y) > 1.0) return -1.0;
   vec2 uv = ndc * 0.5 + 0.5;
   float d = -pl.z;
-  float edge = synthToWindow(proj, ortho, d - 2.0 * texel);  // casters nearer than this (in window depth) block
+  // a texel spans more depth on a surface the light grazes: the bias grows with the slope
+  float slope = min(sqrt(max(1.0 - ndl * ndl, 0.0)) / max(ndl, 0.05), 8.0);
+  float edge = synthToWindow(proj, ortho, d - (2.0 + slope) * texel);  // casters nearer than this (in window depth) block
   float size = synthSize[v];
   // blockers' mean depth over the search disk, then the penumbra's width (PCSS)
   float search = clamp(size / texel, 1.0, {MAX_PCF_TEXELS:.1f}) * synthTexel;
@@ -231,17 +234,17 @@ float synthView(int v, vec3 p, vec3 n)
   return lit / {float(n):.1f};
 }}
 
-float synthLit(int light, vec3 p, vec3 n)
+float synthLit(int light, vec3 p, vec3 n, float ndl)
 {{
   int first = synthViews[2 * light];
   for (int v = first; v < first + synthViews[2 * light + 1]; ++v) {{
-    float s = synthView(v, p, n);
+    float s = synthView(v, p, n, ndl);
     if (s >= 0.0) return s;
   }}
   return 1.0;
 }}
 """
-    return code, "(attenuation > 0.0 && dot(N, L) > 0.0 ? synthLit({i}, vertexVC.xyz, N) : 1.0)"
+    return code, "(attenuation > 0.0 && dot(N, L) > 0.0 ? synthLit({i}, vertexVC.xyz, N, dot(N, L)) : 1.0)"
 
 
 def uniforms(views: list[ShadowView], vc_to_world: np.ndarray, texels: int) -> dict[str, np.ndarray]:
