@@ -230,7 +230,7 @@ class Renderer:
         self._shadow_views: list[sm.ShadowView] = []  # this frame's depth-map views
         self._shadow_uniforms: dict[str, np.ndarray] = {}
         self._shadow_lights = 0
-        self._atlas = vtkTexture()  # this frame's depth maps, one float texture
+        self._atlas = vtkTexture()  # this frame's depth maps, 24 bits in an RGBA8 texture (see encode_depth)
         self._atlas.InterpolateOff()
         self._atlas.RepeatOff()
         self._atlas.EdgeClampOn()

@@ -4,8 +4,8 @@ fragment shader of every lit surface (support, tote, parts, distractors).
 Each light sees the casters (parts and distractors) through one view framing their bounding
 sphere (a perspective frustum from a spot or point light, an orthographic box along a
 directional light), or, when a point or spot light sits inside that sphere, through the six
-faces of a cube map. The views' depth maps (distance along each view's axis) are packed into one
-float texture, an atlas. VTK writes each light's term of the PBR sum as
+faces of a cube map. The views' depth maps (window depth, 24 bits in three bytes) are packed
+into one RGBA8 texture, an atlas. VTK writes each light's term of the PBR sum as
 `radiance = lightColor<i>;`; the shader replacement multiplies it by the fraction of the light
 that reaches the fragment: soft shadows by percentage-closer filtering whose width follows the
 light's size and the blocker's distance (PCSS), with a normal offset and a slope-sized bias
