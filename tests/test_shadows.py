@@ -117,10 +117,9 @@ def test_the_tote_receives_the_pile_s_shadows(tmp_path):
         r.close()
     tote = next(o for o in scene.objects if o.distractor)
     seen = _inner(lit.instance_ids == tote.instance_id)
-    seen[1::3] = False  # every third pixel each way is enough, and ray casting a pile is slow
-    seen[:, 1::3] = False
-    seen[2::3] = False
-    seen[:, 2::3] = False
+    grid = np.zeros_like(seen)
+    grid[::4, ::4] = True  # every fourth pixel each way is enough, and ray casting a pile is slow
+    seen &= grid
     pts = _points(scene, lit.depth, seen)
     blocked = _blocked(pts, np.asarray(scene.lights[0].position), _posed(o for o in scene.objects if o is not tote))
     assert blocked.sum() > 50, blocked.sum()
