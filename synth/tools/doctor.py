@@ -26,10 +26,10 @@ def checks(out: Path) -> list[tuple[bool | None, str]]:
         (True, f"python {platform.python_version()} on {platform.system()} {platform.machine()}")
     ]
     try:
-        from ..render.platform import gl_info
+        from ..render.platform import gl_info, is_software
 
         gl = gl_info()
-        software = any(s in gl.get("renderer", "").lower() for s in ("llvmpipe", "softpipe", "swrast"))
+        software = is_software(gl.get("renderer", ""))
         kind = "software rendering on the CPU" if software else "a GPU"
         rows.append((True, f"OpenGL: {gl.get('renderer', '?')} ({gl.get('version', '?')}) via {gl['window']}: {kind}"))
     except Exception as e:
