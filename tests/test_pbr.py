@@ -1,0 +1,82 @@
+"""The lamps' specular term against the microfacet model it stands for: GGX with the height-correlated
+Smith visibility and the energy single scattering loses on rough metal given back (a path tracer's
+multiple-scattering GGX). VTK's own shader passes roughness where the visibility wants alpha and
+compensates the environment light only, which left rough metal under lamps up to 25% too dark."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import trimesh
+
+from synth.config import load_config
+from synth.render import Renderer
+from synth.scene import sample_scene
+from synth.scene.model import Light, Material
+
+from .conftest import small_config
+
+
+def _ggx(n_l: float, n_h: float, h_l: float, alpha: float, f0: float) -> float:
+    """Single-scattering GGX with the camera along the normal (N.V = 1): D * V * F."""
+    a2 = alpha * alpha
+    d = a2 / (np.pi * (n_h * n_h * (a2 - 1.0) + 1.0) ** 2)
+    vis = 0.5 / (n_l + np.sqrt(a2 + n_l * n_l * (1.0 - a2)))
+    return d * vis * (f0 + (1.0 - f0) * (1.0 - h_l) ** 5)
+
+
+def _albedo(alpha: float) -> float:
+    """Directional albedo of the white (F = 1) single-scattering lobe seen along the normal: the
+    energy it keeps, by quadrature over the hemisphere."""
+    th, dth = np.linspace(0.0, np.pi / 2, 2001, retstep=True)
+    n_l, n_h = np.cos(th), np.cos(th / 2)
+    return float(sum(_ggx(c, h, h, alpha, 1.0) * c * np.sin(t) for c, h, t in zip(n_l, n_h, th, strict=True)) * dth * 2 * np.pi)
+
+
+@pytest.mark.parametrize("roughness", [0.35, 0.8])
+def test_lamp_specular_on_rough_metal_is_energy_compensated_ggx(tmp_path, roughness):
+    plate = trimesh.creation.box((0.2, 0.2, 0.01))
+    plate.apply_translation((0.0, 0.0, 0.005))
+    plate.export(tmp_path / "plate.stl")
+    cfg = load_config(small_config(tmp_path, image={"width": 32, "height": 32}))
+    scene = sample_scene(cfg, 0)
+    f0, theta = 0.9, np.radians(40.0)
+    metal = Material("grey metal", (f0, f0, f0), 1.0, roughness)
+    part = dataclasses.replace(
+        scene.objects[0],
+        mesh=str(tmp_path / "plate.stl"),
+        mesh_path=str(tmp_path / "plate.stl"),
+        units="m",
+        pose=np.eye(4),
+        material=metal,
+        geometry=None,
+        group_materials=[],
+    )
+    scene.objects = [part]
+    scene.defects = []
+    cam = scene.camera
+    cam.K = np.array([[200.0, 0.0, 15.5], [0.0, 200.0, 15.5], [0.0, 0.0, 1.0]])
+    cam.world_to_camera = np.array(
+        [[1.0, 0, 0, 0], [0, -1.0, 0, 0], [0, 0, -1.0, 0.3], [0, 0, 0, 1.0]]
+    )  # 0.3 m above, looking down
+    cam.distortion = (0.0,) * 5
+    intensity = 2.0
+    scene.lights = [
+        Light("directional", (np.sin(theta), 0.0, np.cos(theta)), (0.0, 0.0, 0.0), intensity, (1.0, 1.0, 1.0), shadow=False)
+    ]
+    scene.environment = dataclasses.replace(scene.environment, sky=0.0, floor=0.0, up=None, right=None)
+    scene.optics = scene.sensor = scene.metering = None
+    r = Renderer(32, 32, "none", tone_mapping=False, ambient_occlusion=False)
+    try:
+        rgb = r.render(scene).rgb
+    finally:
+        r.close()
+    seen = (rgb[14:18, 14:18].astype(float) / 255.0) ** 2.2  # VTK writes linear radiance with a 2.2 gamma
+    alpha = roughness**2
+    single = _ggx(np.cos(theta), np.cos(theta / 2), np.cos(theta / 2), alpha, f0) * np.cos(theta) * intensity
+    compensated = single * (1.0 + f0 * (1.0 / _albedo(alpha) - 1.0))
+    assert seen.mean() == pytest.approx(compensated, rel=0.07)
+    if roughness > 0.5:  # where the lost energy shows: the uncompensated lobe is clearly darker
+        assert seen.mean() > 1.15 * single
