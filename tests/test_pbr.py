@@ -80,3 +80,32 @@ def test_lamp_specular_on_rough_metal_is_energy_compensated_ggx(tmp_path, roughn
     assert seen.mean() == pytest.approx(compensated, rel=0.07)
     if roughness > 0.5:  # where the lost energy shows: the uncompensated lobe is clearly darker
         assert seen.mean() > 1.15 * single
+
+
+def test_support_radiance_between_stops_matches_a_map_prefiltered_with_it(tmp_path, monkeypatch):
+    """A map is prefiltered at the support's nearest whole stop and the shader adds the rest (a
+    uniform lower hemisphere): the parts' sides look as under a map made with the exact radiance."""
+    from synth.render import renderer as rmod
+
+    cfg = load_config(small_config(tmp_path))
+    scene = sample_scene(cfg, 1)
+    scene.environment.floor = 0.7  # 40% over the stop, 0.5
+    scene.optics = scene.sensor = None
+
+    def render(stop) -> np.ndarray:
+        monkeypatch.setattr(rmod, "floor_stop", stop)
+        r = Renderer(cfg.image.width, cfg.image.height, "none", ambient_occlusion=False)
+        try:
+            f = r.render(scene)
+            return f.rgb.astype(float), f.instance_ids
+        finally:
+            r.close()
+
+    whole = rmod.floor_stop
+    (stop, ids), (exact, _) = render(whole), render(lambda f: f)
+    monkeypatch.setattr(rmod, "FLOOR_REST", "vec3 color = iblDiffuse + iblSpecular;")  # the stop alone
+    (bare, _) = render(whole)
+    parts = ids > 0
+    assert abs(whole(scene.environment.floor) - scene.environment.floor) > 0.1 * scene.environment.floor
+    assert np.abs(stop - exact)[parts].mean() < 0.4 * np.abs(bare - exact)[parts].mean()
+    assert np.abs(stop - exact)[parts].mean() < 1.5

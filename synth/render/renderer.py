@@ -213,6 +213,21 @@ def _compensate_energy(actor: vtkActor) -> None:
     )
 
 
+FLOOR_REST = (  # the support's radiance beyond the map's stop, as a uniform lower hemisphere
+    "vec3 color = iblDiffuse + iblSpecular;\n"
+    "  vec3 synthN = envMatrix * N;\n"
+    "  float synthLobe = roughness * roughness + 0.02;\n"
+    "  color += synthFloor * ((FmsEms + k_D) * (0.5 - 0.5 * synthN.y)"
+    " + FssEss * clamp(0.5 - 0.5 * worldReflect.y / synthLobe, 0.0, 1.0));\n"
+)
+
+
+def floor_stop(floor: float | None) -> float | None:
+    """The whole stop a map is prefiltered with for a support of radiance `floor`: prefiltering
+    costs about a second, so a renderer keeps a handful of maps and the shader adds the rest."""
+    return None if floor is None else float(2.0 ** round(np.log2(floor)))
+
+
 def _label_colours(m: vtkPolyDataMapper) -> None:
     """Colour a patch's faces by their `label_rgb` bytes, exactly (no lighting, no colour map)."""
     m.ScalarVisibilityOn()
@@ -509,7 +524,7 @@ class Renderer:
         self._forget_old_meshes({(o.mesh_path, o.units) for o in scene.objects})
         self._combined = len(scene.objects) < 2**16 and max((d.defect_id for d in scene.defects), default=0) < 2**8
         env = scene.environment
-        self._use(self._environment(env.name, env.floor, env.sky))
+        self._use(self._environment(env.name, floor_stop(env.floor), env.sky))
         self._label_actors: list[tuple[vtkActor, bool, int]] = []
         self._plan_shadows(scene)
         for item in self._items(scene):
@@ -587,6 +602,11 @@ class Renderer:
         p = a.GetProperty()
         p.SetInterpolationToPBR()
         _compensate_energy(a)
+        floor = scene.environment.floor
+        a.GetShaderProperty().AddFragmentShaderReplacement("vec3 color = iblDiffuse + iblSpecular;", False, FLOOR_REST, False)
+        a.GetShaderProperty().GetFragmentCustomUniforms().SetUniformf(
+            "synthFloor", 0.0 if floor is None else floor - floor_stop(floor)
+        )
         if self._shadow_views:
             self._receive_shadows(a)
         mat = item.material

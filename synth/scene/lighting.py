@@ -129,7 +129,7 @@ def metered_exposure(env: Environment, lights: list[Light]) -> float:
 
 def floor_radiance(env: Environment, lights: list[Light], albedo: tuple[float, float, float]) -> float:
     """Radiance of the lit support (this nominal albedo, as grey): what the parts see below the
-    horizon, reflected in their sides and as light from below. Rounded to whole stops, so that a
-    renderer prefilters a handful of maps per environment (each costs about a second)."""
+    horizon, reflected in their sides and as light from below. (A renderer prefilters its map at
+    the nearest whole stop and adds the rest analytically: `render.renderer.floor_stop`.)"""
     grey = float(np.dot(albedo, (0.2126, 0.7152, 0.0722))) * white_card(env, lights)
-    return float(2.0 ** round(np.log2(max(grey, 1e-4))))
+    return max(grey, 1e-4)
