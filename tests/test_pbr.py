@@ -109,3 +109,41 @@ def test_support_radiance_between_stops_matches_a_map_prefiltered_with_it(tmp_pa
     assert abs(whole(scene.environment.floor) - scene.environment.floor) > 0.1 * scene.environment.floor
     assert np.abs(stop - exact)[parts].mean() < 0.4 * np.abs(bare - exact)[parts].mean()
     assert np.abs(stop - exact)[parts].mean() < 1.5
+
+
+def test_lamps_fall_off_with_the_square_of_distance(tmp_path):
+    """A point lamp 0.1 m over a matte plate: 35 degrees off its foot the plate gets cos^3 of the
+    irradiance under it (cos for the incidence, cos^2 for the distance), as from a real lamp."""
+    plate = trimesh.creation.box((0.4, 0.4, 0.01))
+    plate.apply_translation((0.0, 0.0, 0.005))  # on the support, its top 0.01 m up
+    plate.export(tmp_path / "plate.stl")
+    cfg = load_config(small_config(tmp_path, image={"width": 64, "height": 64}))
+    scene = sample_scene(cfg, 0)
+    matte = Material("matte", (0.8, 0.8, 0.8), 0.0, 1.0)
+    part = dataclasses.replace(
+        scene.objects[0],
+        mesh=str(tmp_path / "plate.stl"),
+        mesh_path=str(tmp_path / "plate.stl"),
+        units="m",
+        pose=np.eye(4),
+        material=matte,
+        geometry=None,
+        group_materials=[],
+    )
+    scene.objects, scene.defects = [part], []
+    cam = scene.camera
+    cam.K = np.array([[80.0, 0.0, 31.5], [0.0, 80.0, 31.5], [0.0, 0.0, 1.0]])
+    cam.world_to_camera = np.array([[1.0, 0, 0, 0], [0, -1.0, 0, 0], [0, 0, -1.0, 0.3], [0, 0, 0, 1.0]])
+    cam.distortion = (0.0,) * 5
+    h, theta = 0.1, np.radians(35.0)
+    scene.lights = [Light("point", (0.0, 0.0, 0.01 + h), (0.0, 0.0, 0.01), 1.0, (1.0, 1.0, 1.0), shadow=False)]
+    scene.environment = dataclasses.replace(scene.environment, sky=0.0, floor=0.0, up=None, right=None)
+    scene.optics = scene.sensor = scene.metering = None
+    r = Renderer(64, 64, "none", tone_mapping=False, ambient_occlusion=False)
+    try:
+        lin = (r.render(scene).rgb.astype(float).mean(axis=2) / 255.0) ** 2.2
+    finally:
+        r.close()
+    u = 31.5 + 80.0 * h * np.tan(theta) / 0.29  # the pixel over the point 35 degrees off the lamp's foot
+    off = lin[30:34, int(round(u)) - 1 : int(round(u)) + 1].mean()
+    assert off / lin[30:34, 30:34].mean() == pytest.approx(np.cos(theta) ** 3, rel=0.08)

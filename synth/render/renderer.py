@@ -225,7 +225,9 @@ FLOOR_REST = (  # the support's radiance beyond the map's stop, as a uniform low
 def floor_stop(floor: float | None) -> float | None:
     """The whole stop a map is prefiltered with for a support of radiance `floor`: prefiltering
     costs about a second, so a renderer keeps a handful of maps and the shader adds the rest."""
-    return None if floor is None else float(2.0 ** round(np.log2(floor)))
+    if floor is None or floor <= 0.0:
+        return floor
+    return float(2.0 ** round(np.log2(floor)))
 
 
 def _label_colours(m: vtkPolyDataMapper) -> None:
@@ -712,12 +714,15 @@ class Renderer:
             lt.SetColor(*light.color)
             lt.SetIntensity(light.intensity)
             lt.SetPositional(light.kind != "directional")
+            if light.kind != "directional":  # inverse-square falloff; `intensity` holds at the focal point
+                lt.SetAttenuationValues(0.0, 0.0, 1.0)
+                lt.SetIntensity(light.intensity * float(np.sum(np.subtract(light.position, light.focal_point) ** 2)))
             if light.kind == "spot":  # soft falloff from the beam angle, not a hard circle
                 exponent, cone = spot_falloff(light.cone_angle_deg)
                 lt.SetExponent(exponent)
                 lt.SetConeAngle(cone)
-            else:
-                lt.SetConeAngle(light.cone_angle_deg)
+            else:  # VTK makes any light with a cone under 90 degrees a spot: a point light shines all round
+                lt.SetConeAngle(180.0)
             self._current.AddLight(lt)
             self._lights.append(lt)
 
