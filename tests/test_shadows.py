@@ -128,6 +128,53 @@ def test_the_tote_receives_the_pile_s_shadows(tmp_path):
     assert (diff[blocked] < -3).mean() > 0.85
 
 
+def test_every_lamp_of_a_bar_rig_casts(tmp_path):
+    """Under two bars of six lamps, table pixels that ray casting says half or more of the lamps
+    cannot see lose at least a third of their light (if only each bar's centre lamp cast, at
+    most a sixth could go)."""
+    cfg = load_config(
+        small_config(
+            tmp_path,
+            camera={"distance": 0.35, "elevation_deg": 85},
+            lighting={
+                "key_lights": {"count": 0},
+                "rig": {
+                    "type": "bar",
+                    "bars": 2,
+                    "lights": 12,
+                    "radius": 0.2,
+                    "length": 0.2,
+                    "elevation_deg": 40,
+                    "intensity": 30,
+                },
+            },
+        )
+    )
+    scene = sample_scene(cfg, 0)
+    scene.environment.sky = scene.environment.floor = 0.0  # the lamps' light alone
+    scene.optics = scene.sensor = None
+    r = Renderer(cfg.image.width, cfg.image.height, "none", tone_mapping=False, ambient_occlusion=False)
+    try:
+        lit = r.render(scene, depth=True)
+        scene.shadows = False
+        flat = r.render(scene)
+    finally:
+        r.close()
+    assert sum(lt.shadow for lt in scene.lights) == 12
+    seen = _inner(lit.instance_ids == 0)
+    grid = np.zeros_like(seen)
+    grid[::3, ::3] = True
+    seen &= grid
+    pts = _points(scene, lit.depth, seen)
+    casters = _posed(scene.objects)
+    hidden = np.mean([_blocked(pts, np.asarray(lt.position), casters) for lt in scene.lights], axis=0)
+    lin = lambda rgb: (rgb.astype(float).mean(axis=2)[seen] / 255.0) ** 2.2  # noqa: E731
+    kept = lin(lit.rgb) / np.maximum(lin(flat.rgb), 1e-4)
+    assert (hidden >= 0.5).sum() > 30, (hidden >= 0.5).sum()
+    assert np.median(kept[hidden >= 0.5]) < 2 / 3, np.median(kept[hidden >= 0.5])
+    assert np.median(kept[hidden == 0]) > 0.95  # and where every lamp sees the table, nothing changes
+
+
 def test_a_point_light_among_the_parts_uses_a_cube_map():
     """A light inside the casters' sphere sees them through six faces; one outside, through one."""
     centre = np.zeros(3)

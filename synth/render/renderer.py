@@ -675,7 +675,8 @@ class Renderer:
 
     def _shadow_maps(self) -> None:
         """Render each view's depth map of the casters and upload them as the atlas."""
-        maps = [sm.encode_depth(self._light_depth(v.view, v.proj)) for v in self._shadow_views]
+        texels = sm.atlas_layout(len(self._shadow_views), SHADOW_MAP)[2]
+        maps = [sm.encode_depth(self._light_depth(v.view, v.proj, texels)) for v in self._shadow_views]
         self._atlas.SetInputData(texture_image(sm.pack(maps, SHADOW_MAP)))
 
     def _shade_support(self, p, scene: Scene) -> None:
@@ -859,8 +860,10 @@ class Renderer:
         self.labels.ren_win.Render()
         return rgb_to_id(read_rgb(self.labels.ren_win, self.width, self.height))
 
-    def _light_depth(self, view: np.ndarray, proj: np.ndarray) -> np.ndarray:
-        """Depth buffer of the casters seen from a light (row 0 at the bottom, as textures want it)."""
+    def _light_depth(self, view: np.ndarray, proj: np.ndarray, texels: int = SHADOW_MAP) -> np.ndarray:
+        """Depth buffer of the casters seen from a light, `texels` a side in the window's corner
+        (row 0 at the bottom, as textures want it)."""
+        self.shadow.renderer.SetViewport(0.0, 0.0, texels / SHADOW_MAP, texels / SHADOW_MAP)
         cam = self.shadow.renderer.GetActiveCamera()
         r = view[:3, :3]
         eye = -r.T @ view[:3, 3]
@@ -872,7 +875,7 @@ class Renderer:
         cam.SetExplicitProjectionTransformMatrix(m)
         cam.SetUseExplicitProjectionTransformMatrix(True)
         self.shadow.ren_win.Render()
-        return read_depth_buffer(self.shadow.ren_win, SHADOW_MAP, SHADOW_MAP, top_first=False)
+        return read_depth_buffer(self.shadow.ren_win, texels, texels, top_first=False)
 
     def close(self) -> None:
         self._clear()

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..scene.model import Light
 
-MAX_ATLAS = 4096  # texels per side of the atlas; tiles shrink to fit many views
+MAX_ATLAS = 2048  # texels per side of the atlas: more than four views get half-size maps
 MAX_PCF_TEXELS = 12.0  # widest filter, in texels
 SEARCH_TAPS = 4  # blocker search taps: a fragment with no caster near pays only these
 

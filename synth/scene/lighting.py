@@ -68,8 +68,8 @@ def rig_lights(rig: RigCfg, target: np.ndarray, rng: np.random.Generator) -> lis
             az = 2 * np.pi * b / rig.bars + rng.uniform(-0.2, 0.2)
             centre = target + radius * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
             along = np.array([-np.sin(az), np.cos(az), 0.0])
-            for k, t in enumerate(np.linspace(-length / 2, length / 2, per_bar)):
-                lights.append(light(centre + t * along, target + t * along, rig.bars * per_bar, shadow=k == per_bar // 2))
+            for t in np.linspace(-length / 2, length / 2, per_bar):  # each lamp casts: holes and bores go dark
+                lights.append(light(centre + t * along, target + t * along, rig.bars * per_bar, shadow=True))
         return lights
     return []  # back: the support itself is the light (a lit panel), see the renderer
 

@@ -84,7 +84,7 @@ class Light:
     intensity: float
     color: tuple[float, float, float]
     cone_angle_deg: float = 30.0  # a spot's beam: half-angle at half intensity (it fades on beyond; see spot_falloff)
-    shadow: bool = True  # casts shadows (rigs of many small lights do not: too soft)
+    shadow: bool = True  # casts shadows (a dark-field ring's lamps do not)
     size: float = 0.05  # the lamp's diameter in metres: how soft its shadows' edges are
 
 
