@@ -27,6 +27,9 @@ from mathutils import Matrix
 # gives P * POINT_E / d^2 (irradiance = pi x the card's radiance).
 SUN_E = 1.0
 POINT_E = 1.0 / (4.0 * math.pi)
+# An IES texture's output per candela in the file: a point light with a profile of 1 cd at nadir
+# gives 1 / IES_CD of the irradiance of the same light without it (measured, Blender 5.0).
+IES_CD = 14.18
 
 
 def _clear() -> None:
@@ -118,11 +121,44 @@ def _object(name: str, data, matrix, mat) -> bpy.types.Object:
     return ob
 
 
+def spot_profile(beam_deg: float) -> str:
+    """synth's spot (cos^n, half intensity at the beam angle, cut where VTK's cone ends at 2%:
+    synth.render.lamps) as an IES photometric file (LM-63), for a point light's IES texture:
+    Cycles' own spot fades as a smoothstep, which is no cos^n."""
+    n = math.log(0.5) / math.log(math.cos(math.radians(beam_deg)))
+    cut = min(math.degrees(math.acos(0.02 ** (1.0 / n))), 89.0)
+    angles = list(range(181))
+    cd = [math.cos(math.radians(a)) ** n if a <= cut else 0.0 for a in angles]
+    return "\n".join(
+        [
+            "IESNA:LM-63-2002",
+            "TILT=NONE",
+            f"1 -1 {IES_CD} {len(angles)} 1 1 2 0 0 0",
+            "1.0 1.0 0",
+            " ".join(str(a) for a in angles),
+            "0",
+            " ".join(f"{v:.6f}" for v in cd),
+            "",
+        ]
+    )
+
+
+def _ies(data, profile: str) -> None:
+    text = bpy.data.texts.new(f"{data.name}.ies")
+    text.from_string(profile)
+    data.use_nodes = True
+    nt = data.node_tree
+    ies = nt.nodes.new("ShaderNodeTexIES")
+    ies.mode = "INTERNAL"
+    ies.ies = text
+    nt.links.new(ies.outputs["Fac"], nt.nodes["Emission"].inputs["Strength"])
+
+
 def _light(i: int, lt: dict) -> None:
     pos, fp = np.array(lt["position"]), np.array(lt["focal_point"])
     d = fp - pos
     dist = float(np.linalg.norm(d))
-    kind = {"directional": "SUN", "spot": "SPOT", "point": "POINT"}[lt["kind"]]
+    kind = {"directional": "SUN", "spot": "POINT", "point": "POINT"}[lt["kind"]]
     data = bpy.data.lights.new(f"light{i}", kind)
     data.color = lt["color"]
     if kind == "SUN":
@@ -131,9 +167,8 @@ def _light(i: int, lt: dict) -> None:
     else:
         data.energy = lt["intensity"] * dist**2 / POINT_E
         data.shadow_soft_size = lt.get("size", 0.01) / 2  # a radius
-        if kind == "SPOT":
-            data.spot_size = 2 * math.radians(lt["cone_angle_deg"])
-            data.spot_blend = 0.1
+        if lt["kind"] == "spot":  # a point light with synth's beam as its IES profile
+            _ies(data, spot_profile(lt["cone_angle_deg"]))
     z = -d / dist  # a Blender light shines down its -Z
     x = np.cross([0.0, 0.0, 1.0] if abs(z[2]) < 0.99 else [1.0, 0.0, 0.0], z)
     x /= np.linalg.norm(x)
