@@ -604,10 +604,10 @@ class Renderer:
         p = a.GetProperty()
         p.SetInterpolationToPBR()
         _compensate_energy(a)
-        floor = scene.environment.floor
+        floor, stop = scene.environment.floor, floor_stop(scene.environment.floor)
         a.GetShaderProperty().AddFragmentShaderReplacement("vec3 color = iblDiffuse + iblSpecular;", False, FLOOR_REST, False)
         a.GetShaderProperty().GetFragmentCustomUniforms().SetUniformf(
-            "synthFloor", 0.0 if floor is None else floor - floor_stop(floor)
+            "synthFloor", 0.0 if floor is None or stop is None else floor - stop
         )
         if self._shadow_views:
             self._receive_shadows(a)
