@@ -35,45 +35,45 @@ def _albedo(alpha: float) -> float:
     return float(sum(_ggx(c, h, h, alpha, 1.0) * c * np.sin(t) for c, h, t in zip(n_l, n_h, th, strict=True)) * dth * 2 * np.pi)
 
 
-@pytest.mark.parametrize("roughness", [0.35, 0.8])
-def test_lamp_specular_on_rough_metal_is_energy_compensated_ggx(tmp_path, roughness):
-    plate = trimesh.creation.box((0.2, 0.2, 0.01))
+def _plate(tmp_path, side: float, material: Material, pixels: int, focal: float, light: Light) -> np.ndarray:
+    """Linear RGB of a square plate (`side` metres, its top 0.01 m up) lit by `light` alone, seen
+    straight down from 0.3 m over its centre (the environment dark, no tone mapping or AO)."""
+    plate = trimesh.creation.box((side, side, 0.01))
     plate.apply_translation((0.0, 0.0, 0.005))
     plate.export(tmp_path / "plate.stl")
-    cfg = load_config(small_config(tmp_path, image={"width": 32, "height": 32}))
+    cfg = load_config(small_config(tmp_path, image={"width": pixels, "height": pixels}))
     scene = sample_scene(cfg, 0)
-    f0, theta = 0.9, np.radians(40.0)
-    metal = Material("grey metal", (f0, f0, f0), 1.0, roughness)
+    path = str(tmp_path / "plate.stl")
     part = dataclasses.replace(
         scene.objects[0],
-        mesh=str(tmp_path / "plate.stl"),
-        mesh_path=str(tmp_path / "plate.stl"),
+        mesh=path,
+        mesh_path=path,
         units="m",
         pose=np.eye(4),
-        material=metal,
+        material=material,
         geometry=None,
         group_materials=[],
     )
-    scene.objects = [part]
-    scene.defects = []
-    cam = scene.camera
-    cam.K = np.array([[200.0, 0.0, 15.5], [0.0, 200.0, 15.5], [0.0, 0.0, 1.0]])
-    cam.world_to_camera = np.array(
-        [[1.0, 0, 0, 0], [0, -1.0, 0, 0], [0, 0, -1.0, 0.3], [0, 0, 0, 1.0]]
-    )  # 0.3 m above, looking down
-    cam.distortion = (0.0,) * 5
-    intensity = 2.0
-    scene.lights = [
-        Light("directional", (np.sin(theta), 0.0, np.cos(theta)), (0.0, 0.0, 0.0), intensity, (1.0, 1.0, 1.0), shadow=False)
-    ]
+    scene.objects, scene.defects = [part], []
+    c = (pixels - 1) / 2
+    scene.camera.K = np.array([[focal, 0.0, c], [0.0, focal, c], [0.0, 0.0, 1.0]])
+    scene.camera.world_to_camera = np.array([[1.0, 0, 0, 0], [0, -1.0, 0, 0], [0, 0, -1.0, 0.3], [0, 0, 0, 1.0]])
+    scene.camera.distortion = (0.0,) * 5
+    scene.lights = [light]
     scene.environment = dataclasses.replace(scene.environment, sky=0.0, floor=0.0, up=None, right=None)
     scene.optics = scene.sensor = scene.metering = None
-    r = Renderer(32, 32, "none", tone_mapping=False, ambient_occlusion=False)
+    r = Renderer(pixels, pixels, "none", tone_mapping=False, ambient_occlusion=False)
     try:
-        rgb = r.render(scene).rgb
+        return (r.render(scene).rgb.astype(float) / 255.0) ** 2.2  # VTK writes linear radiance with a 2.2 gamma
     finally:
         r.close()
-    seen = (rgb[14:18, 14:18].astype(float) / 255.0) ** 2.2  # VTK writes linear radiance with a 2.2 gamma
+
+
+@pytest.mark.parametrize("roughness", [0.35, 0.8])
+def test_lamp_specular_on_rough_metal_is_energy_compensated_ggx(tmp_path, roughness):
+    f0, theta, intensity = 0.9, np.radians(40.0), 2.0
+    light = Light("directional", (np.sin(theta), 0.0, np.cos(theta)), (0.0, 0.0, 0.0), intensity, (1.0, 1.0, 1.0), shadow=False)
+    seen = _plate(tmp_path, 0.2, Material("grey metal", (f0, f0, f0), 1.0, roughness), 32, 200.0, light)[14:18, 14:18]
     alpha = roughness**2
     single = _ggx(np.cos(theta), np.cos(theta / 2), np.cos(theta / 2), alpha, f0) * np.cos(theta) * intensity
     compensated = single * (1.0 + f0 * (1.0 / _albedo(alpha) - 1.0))
@@ -114,36 +114,9 @@ def test_support_radiance_between_stops_matches_a_map_prefiltered_with_it(tmp_pa
 def test_lamps_fall_off_with_the_square_of_distance(tmp_path):
     """A point lamp 0.1 m over a matte plate: 35 degrees off its foot the plate gets cos^3 of the
     irradiance under it (cos for the incidence, cos^2 for the distance), as from a real lamp."""
-    plate = trimesh.creation.box((0.4, 0.4, 0.01))
-    plate.apply_translation((0.0, 0.0, 0.005))  # on the support, its top 0.01 m up
-    plate.export(tmp_path / "plate.stl")
-    cfg = load_config(small_config(tmp_path, image={"width": 64, "height": 64}))
-    scene = sample_scene(cfg, 0)
-    matte = Material("matte", (0.8, 0.8, 0.8), 0.0, 1.0)
-    part = dataclasses.replace(
-        scene.objects[0],
-        mesh=str(tmp_path / "plate.stl"),
-        mesh_path=str(tmp_path / "plate.stl"),
-        units="m",
-        pose=np.eye(4),
-        material=matte,
-        geometry=None,
-        group_materials=[],
-    )
-    scene.objects, scene.defects = [part], []
-    cam = scene.camera
-    cam.K = np.array([[80.0, 0.0, 31.5], [0.0, 80.0, 31.5], [0.0, 0.0, 1.0]])
-    cam.world_to_camera = np.array([[1.0, 0, 0, 0], [0, -1.0, 0, 0], [0, 0, -1.0, 0.3], [0, 0, 0, 1.0]])
-    cam.distortion = (0.0,) * 5
     h, theta = 0.1, np.radians(35.0)
-    scene.lights = [Light("point", (0.0, 0.0, 0.01 + h), (0.0, 0.0, 0.01), 1.0, (1.0, 1.0, 1.0), shadow=False)]
-    scene.environment = dataclasses.replace(scene.environment, sky=0.0, floor=0.0, up=None, right=None)
-    scene.optics = scene.sensor = scene.metering = None
-    r = Renderer(64, 64, "none", tone_mapping=False, ambient_occlusion=False)
-    try:
-        lin = (r.render(scene).rgb.astype(float).mean(axis=2) / 255.0) ** 2.2
-    finally:
-        r.close()
+    lamp = Light("point", (0.0, 0.0, 0.01 + h), (0.0, 0.0, 0.01), 1.0, (1.0, 1.0, 1.0), shadow=False)
+    lin = _plate(tmp_path, 0.4, Material("matte", (0.8, 0.8, 0.8), 0.0, 1.0), 64, 80.0, lamp).mean(axis=2)
     u = 31.5 + 80.0 * h * np.tan(theta) / 0.29  # the pixel over the point 35 degrees off the lamp's foot
     off = lin[30:34, int(round(u)) - 1 : int(round(u)) + 1].mean()
     assert off / lin[30:34, 30:34].mean() == pytest.approx(np.cos(theta) ** 3, rel=0.08)
